@@ -1,0 +1,87 @@
+"""Typed settings, read once at the edge (the CLI) from `backoffice.yaml` and `BACKOFFICE_*` variables.
+
+Nothing below the CLI reads the environment: code takes the small value objects defined here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from knowledge import KnowledgeSettings
+
+__all__ = ["ConfigError", "LLMSettings", "Settings", "load_settings"]
+
+
+class ConfigError(Exception):
+    """The configuration file or environment cannot be turned into settings."""
+
+
+class LLMSettings(BaseModel):
+    """Which language model drives the agent; `offline` needs no network."""
+
+    provider: Literal["offline", "openai", "azure-openai", "ollama", "openai-like"] = "offline"
+    model: str = ""
+    base_url: str = ""
+    api_key: str = ""
+    api_version: str = ""
+    timeout_s: float = 60.0
+
+
+class Settings(BaseSettings):
+    """Everything the product can be told, with the embedded default for every value."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BACKOFFICE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    home: Path = Path(".backoffice")
+    database_url: str = ""
+    language: Literal["es", "en"] = "en"
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    # group name -> user ids ("slack:U123", "teams:29:abc", "console:alice")
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The YAML file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'backoffice.db'}"
+
+
+def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build the settings from an optional YAML file, the environment, then explicit overrides."""
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {config_file} must hold a mapping at the top level")
+        data.update(loaded)
+    try:
+        settings = Settings(**data)
+        if overrides:
+            settings = settings.model_copy(update=dict(overrides))
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+    return settings
