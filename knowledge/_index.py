@@ -1,0 +1,195 @@
+"""The searchable index: FAISS for meaning, BM25 for words, fused; access filtering inside the search."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import bm25s
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from knowledge._documents import Chunk
+from knowledge._embeddings import Vectors, embed_query
+from knowledge._query import AnalyzedQuery, QueryAnalyzer, Vocabulary
+from knowledge._settings import KnowledgeSettings
+from knowledge._store import IndexCorruptError, IndexStore, Snapshot
+from knowledge._text import Analyzer, Language
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+log = logging.getLogger(__name__)
+
+Scores = npt.NDArray[np.float32]
+_CANDIDATES = 50
+_BM25_DIR = "bm25"
+_FAISS_FILE = "dense.faiss"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float  # cosine similarity of query and passage
+    lexical: float  # BM25 score normalised by the best passage for this query
+    coverage: float  # share of the query's slots that the passage matches
+
+
+def build_bm25(chunks: Sequence[Chunk], analyzer: Analyzer) -> bm25s.BM25:
+    corpus = [analyzer.terms(c.search_text(), _lang(c.lang)) or ["\u2205"] for c in chunks]
+    bm25 = bm25s.BM25()
+    with contextlib.redirect_stderr(io.StringIO()):
+        bm25.index(corpus, show_progress=False)
+    return bm25
+
+
+def _lang(value: str) -> Language:
+    return "es" if value == "es" else "en"
+
+
+def build_faiss(embeddings: Vectors, kind: str) -> faiss.Index:
+    dim = embeddings.shape[1] if embeddings.size else 1
+    index: faiss.Index
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if embeddings.size:
+        index.add(embeddings)
+    return index
+
+
+def index_writers(
+    chunks: Sequence[Chunk], embeddings: Vectors, settings: KnowledgeSettings, analyzer: Analyzer
+) -> list[Callable[[Path], None]]:
+    """Writers that put the BM25 and FAISS structures into a snapshot folder."""
+    bm25 = build_bm25(chunks, analyzer)
+    dense = build_faiss(embeddings, settings.ann)
+
+    def write_bm25(folder: Path) -> None:
+        bm25.save(str(folder / _BM25_DIR))
+
+    def write_faiss(folder: Path) -> None:
+        faiss.write_index(dense, str(folder / _FAISS_FILE))
+
+    return [write_bm25, write_faiss]
+
+
+class KnowledgeIndex:
+    """One loaded snapshot, ready to search. Readers hold it; a reindex builds a new one."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        bm25: bm25s.BM25,
+        dense: faiss.Index,
+        embedder: BaseEmbedding,
+        settings: KnowledgeSettings,
+        query_analyzer: QueryAnalyzer,
+    ) -> None:
+        self.snapshot = snapshot
+        self.chunks = snapshot.chunks
+        self._bm25 = bm25
+        self._dense = dense
+        self._embedder = embedder
+        self._settings = settings
+        self._queries = query_analyzer
+        self._vocabulary = Vocabulary(bm25.vocab_dict.keys(), settings.fuzzy_min_score)
+        self._audiences = [c.audience for c in self.chunks]
+        self._masks: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
+
+    @classmethod
+    def from_store(
+        cls,
+        store: IndexStore,
+        embedder: BaseEmbedding,
+        settings: KnowledgeSettings,
+        query_analyzer: QueryAnalyzer,
+    ) -> KnowledgeIndex:
+        snapshot = store.load()
+        try:
+            bm25 = bm25s.BM25.load(str(snapshot.path / _BM25_DIR))
+            dense = faiss.read_index(str(snapshot.path / _FAISS_FILE))
+        except Exception as exc:  # bm25s and faiss raise assorted types on damaged files
+            raise IndexCorruptError(f"the index cannot be read ({exc}): run `backoffice reindex`") from exc
+        if dense.ntotal != len(snapshot.chunks):
+            raise IndexCorruptError("the index is inconsistent (vectors): run `backoffice reindex`")
+        return cls(snapshot, bm25, dense, embedder, settings, query_analyzer)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def allowed(self, groups: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Which chunks a requester in `groups` may read: public ones and those shared with a group."""
+        key = frozenset(g.lower() for g in groups)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.fromiter(
+                (not aud or bool(aud & key) for aud in self._audiences), bool, len(self.chunks)
+            )
+            self._masks[key] = mask
+        return mask
+
+    def search(self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()) -> list[Hit]:
+        k = k or self._settings.top_k
+        if not self.chunks or not query.strip():
+            return []
+        mask = self.allowed(groups)
+        if not mask.any():
+            return []
+        analyzed = self._queries.analyze(query, self._vocabulary.correct)
+        lexical, coverage = self._lexical_scores(analyzed, mask)
+        q = embed_query(self._embedder, analyzed.expanded_text)
+        dense_all = (self.snapshot.embeddings @ q[0]).astype(np.float32)
+        candidates = self._candidates(q, lexical, mask)
+        top_lex = float(lexical.max()) or 1.0
+        w = self._settings.dense_weight
+        scored = []
+        for i in candidates:
+            fused = w * float(dense_all[i]) + (1 - w) * float(lexical[i]) / top_lex
+            scored.append((fused, int(i)))
+        scored.sort(reverse=True)
+        return [
+            Hit(self.chunks[i], s, float(dense_all[i]), float(lexical[i]) / top_lex, float(coverage[i]))
+            for s, i in scored[:k]
+        ]
+
+    def _candidates(self, q: Vectors, lexical: Scores, mask: npt.NDArray[np.bool_]) -> list[int]:
+        n_hidden = int((~mask).sum())
+        want = min(len(self.chunks), _CANDIDATES + n_hidden)
+        _, ids = self._dense.search(q, want)
+        dense_ids = [int(i) for i in ids[0] if i >= 0 and mask[i]][:_CANDIDATES]
+        lex_ids = [int(i) for i in np.argsort(-lexical)[:_CANDIDATES] if lexical[i] > 0 and mask[i]]
+        return list(dict.fromkeys(dense_ids + lex_ids))
+
+    def _lexical_scores(self, query: AnalyzedQuery, mask: npt.NDArray[np.bool_]) -> tuple[Scores, Scores]:
+        n = len(self.chunks)
+        total = np.zeros(n, dtype=np.float32)
+        matched = np.zeros(n, dtype=np.float32)
+        cache: dict[str, Scores] = {}
+        vocab = self._bm25.vocab_dict
+        for slot in query.slots:
+            best = np.zeros(n, dtype=np.float32)
+            for terms, weight in slot.alternatives.items():
+                ids = [vocab[t] for t in terms if t in vocab]
+                if not ids:
+                    continue
+                alt = np.zeros(n, dtype=np.float32)
+                for t, tid in zip([t for t in terms if t in vocab], ids, strict=True):
+                    if t not in cache:
+                        cache[t] = self._bm25.get_scores_from_ids([tid]).astype(np.float32)
+                    alt += cache[t]
+                np.maximum(best, weight * alt, out=best)
+            total += best
+            matched += best > 0
+        total[~mask] = 0.0
+        coverage = (matched / max(len(query.slots), 1)).astype(np.float32)
+        return total, coverage

@@ -1,0 +1,223 @@
+"""Index snapshots on disk. Each reindex writes a new snapshot folder, then switches `CURRENT` to it
+with an atomic rename, so a crash part-way leaves the previous snapshot serving."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge._documents import Chunk
+from knowledge._embeddings import Vectors
+
+FORMAT_VERSION = 1
+_KEEP_SNAPSHOTS = 2
+
+
+class IndexError_(Exception):
+    """Base for index problems; the message tells the reader what to run."""
+
+
+class IndexMissingError(IndexError_):
+    pass
+
+
+class IndexCorruptError(IndexError_):
+    pass
+
+
+@dataclass
+class DocRecord:
+    content_hash: str
+    title: str
+    audience: list[str]
+    chunks: int
+
+
+@dataclass
+class Manifest:
+    snapshot_id: str
+    created_at: float
+    model: str
+    dim: int
+    chunker: dict[str, Any]
+    source: str
+    docs: dict[str, DocRecord]
+    failed: dict[str, str] = field(default_factory=dict)
+    failed_hashes: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    version: int = FORMAT_VERSION
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        docs = {path: DocRecord(**rec) for path, rec in data.pop("docs").items()}
+        return cls(docs=docs, **data)
+
+
+@dataclass
+class Snapshot:
+    manifest: Manifest
+    chunks: list[Chunk]
+    embeddings: Vectors
+    path: Path
+
+
+class IndexStore:
+    """`<home>/index/snapshots/<id>/` plus a `CURRENT` file naming the one that serves."""
+
+    def __init__(self, home: Path) -> None:
+        self.root = home / "index"
+        self.snapshots = self.root / "snapshots"
+
+    @property
+    def _current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_id(self) -> str | None:
+        try:
+            value = self._current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return value or None
+
+    def current_path(self) -> Path:
+        snapshot_id = self.current_id()
+        if snapshot_id is None:
+            raise IndexMissingError("there is no index yet: run `backoffice reindex`")
+        path = self.snapshots / snapshot_id
+        if not path.is_dir():
+            raise IndexCorruptError(
+                f"the index names snapshot {snapshot_id}, which is missing: run `backoffice reindex`"
+            )
+        return path
+
+    def load_manifest(self) -> Manifest:
+        return _read_manifest(self.current_path())
+
+    def load(self) -> Snapshot:
+        path = self.current_path()
+        manifest = _read_manifest(path)
+        try:
+            for name, digest in manifest.files.items():
+                if _sha256(path / name) != digest:
+                    raise IndexCorruptError(f"index file {name} does not match its checksum")
+            chunks = [_chunk_from_json(json.loads(line)) for line in _lines(path / "chunks.jsonl")]
+            embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
+        except IndexCorruptError as exc:
+            raise IndexCorruptError(f"{exc}: run `backoffice reindex`") from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"the index cannot be read ({exc}): run `backoffice reindex`") from exc
+        if len(chunks) != embeddings.shape[0] or (chunks and embeddings.shape[1] != manifest.dim):
+            raise IndexCorruptError("the index is inconsistent (chunks vs vectors): run `backoffice reindex`")
+        return Snapshot(manifest, chunks, embeddings.astype(np.float32, copy=False), path)
+
+    def write(
+        self,
+        manifest: Manifest,
+        chunks: list[Chunk],
+        embeddings: Vectors,
+        extra_writers: Sequence[Callable[[Path], None]] = (),
+    ) -> Path:
+        """Write everything into a temporary folder, then rename it into place and switch CURRENT."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.snapshots))
+        try:
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+                for chunk in chunks:
+                    fh.write(json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n")
+            np.save(tmp / "embeddings.npy", embeddings, allow_pickle=False)
+            for writer in extra_writers:
+                writer(tmp)
+            manifest.files = {
+                p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
+            }
+            (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1))
+            _fsync_dir(tmp)
+            final = self.snapshots / manifest.snapshot_id
+            os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._switch(manifest.snapshot_id)
+        self._prune(keep=manifest.snapshot_id)
+        return final
+
+    def _switch(self, snapshot_id: str) -> None:
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(snapshot_id)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._current_file)
+        _fsync_dir(self.root)
+
+    def _prune(self, keep: str) -> None:
+        """Keep the newest few snapshots so a reader that opened an older one can finish."""
+        olds = sorted(
+            (p for p in self.snapshots.iterdir() if p.is_dir() and p.name != keep),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for stale in olds[_KEEP_SNAPSHOTS - 1 :]:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def new_snapshot_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+
+
+def _read_manifest(path: Path) -> Manifest:
+    try:
+        data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest.from_json(data)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(
+            f"the index manifest cannot be read ({exc}): run `backoffice reindex`"
+        ) from exc
+    if manifest.version != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"the index was written by another version (format {manifest.version}): run `backoffice reindex`"
+        )
+    return manifest
+
+
+def _chunk_to_json(chunk: Chunk) -> dict[str, Any]:
+    data = asdict(chunk)
+    data["heading_path"] = list(chunk.heading_path)
+    data["audience"] = sorted(chunk.audience)
+    return data
+
+
+def _chunk_from_json(data: dict[str, Any]) -> Chunk:
+    data["heading_path"] = tuple(data["heading_path"])
+    data["audience"] = frozenset(data["audience"])
+    return Chunk(**data)
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
