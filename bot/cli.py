@@ -1,0 +1,203 @@
+"""`backoffice` command line: the edge where configuration is read and everything is wired together."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot import messages
+from bot.config import ConfigError, Settings, load_settings
+from knowledge import (
+    DocumentError,
+    EmbeddingModelError,
+    IndexError_,
+    KnowledgeBase,
+    ReindexReport,
+)
+from knowledge._evaluation import first_gold_rank, load_qa, percentile, retrieval_metrics
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backoffice Bot: norms, actions, people.")
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="BACKOFFICE_CONFIG", help="backoffice.yaml", exists=True, dir_okay=False),
+]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    # The model ships inside a Python package; nothing may be fetched from a hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return load_settings(config, overrides)
+    except ConfigError as exc:
+        err.print(messages.CONFIG_ERROR.format(error=exc))
+        raise typer.Exit(2) from exc
+
+
+class _RichProgress:
+    """Shows embedding progress as a bar on stderr (so --json output stays clean)."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: Any = None
+
+    def start(self, total_chunks: int) -> None:
+        if total_chunks:
+            self._progress.start()
+            self._task = self._progress.add_task(messages.EMBEDDING, total=total_chunks)
+
+    def advance(self, n: int) -> None:
+        self._progress.advance(self._task, n)
+        if self._progress.finished:
+            self._progress.stop()
+
+
+def _print_report(report: ReindexReport, as_json: bool) -> None:
+    for path, reason in sorted(report.failed.items()):
+        err.print(messages.REINDEX_FAILED_DOC.format(path=path, reason=reason), style="yellow")
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {**report.counts(), "snapshot": report.snapshot_id, "seconds": round(report.seconds, 3)}
+            )
+        )
+    elif report.changed:
+        out.print(messages.REINDEX_DONE.format(snapshot=report.snapshot_id, **report.counts()))
+    else:
+        out.print(messages.REINDEX_NOTHING.format(snapshot="current", unchanged=len(report.unchanged)))
+
+
+@app.command()
+def reindex(
+    source: Annotated[
+        Path | None, typer.Option(help="Folder of norms (default: configured or bundled)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Build or update the index; prints added/updated/removed/unchanged counts."""
+    settings = _settings(config)
+    kb = KnowledgeBase(settings.home, settings.knowledge)
+    try:
+        report = kb.reindex(source, progress=_RichProgress(err))
+    except (DocumentError, EmbeddingModelError, IndexError_) as exc:
+        err.print(messages.CORPUS_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    _print_report(report, as_json)
+
+
+@app.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("--k", min=1, max=100)] = 5,
+    user: Annotated[str, typer.Option("--user", help="Search as this user id (their groups apply)")] = "",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Ranked passages with scores and citations."""
+    settings = _settings(config)
+    kb = KnowledgeBase(settings.home, settings.knowledge)
+    groups = frozenset(g for g, members in settings.groups.items() if user and user in members)
+    try:
+        hits = kb.search(query, k, groups)
+    except IndexError_ as exc:
+        err.print(messages.INDEX_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    if as_json:
+        rows = [
+            {
+                "rank": n,
+                "score": round(h.score, 4),
+                "dense": round(h.dense, 4),
+                "lexical": round(h.lexical, 4),
+                "doc": h.chunk.doc_path,
+                "title": h.chunk.doc_title,
+                "section": list(h.chunk.heading_path),
+                "citation": h.chunk.citation,
+                "start": h.chunk.start,
+                "end": h.chunk.end,
+                "text": h.chunk.text,
+            }
+            for n, h in enumerate(hits, 1)
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not hits:
+        out.print(messages.NO_RESULTS)
+        return
+    table = Table("#", "score", "citation", "passage", show_lines=True)
+    for n, h in enumerate(hits, 1):
+        snippet = h.chunk.text if len(h.chunk.text) < 300 else h.chunk.text[:300] + "…"
+        table.add_row(str(n), f"{h.score:.3f}", f"{h.chunk.citation}\n[dim]{h.chunk.doc_path}[/dim]", snippet)
+    out.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    corpus: Annotated[Path, typer.Option("--corpus", exists=True, file_okay=False)],
+    qa: Annotated[Path, typer.Option("--qa", exists=True, dir_okay=False)],
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Glob of files not to index")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Index CORPUS in a fresh data dir and measure every question of QA (DESIGN.md metrics)."""
+    items = load_qa(qa)
+    if not items:
+        err.print(messages.EVAL_NO_QUESTIONS.format(path=qa))
+        raise typer.Exit(1)
+    with tempfile.TemporaryDirectory(prefix="backoffice-eval-") as home:
+        base = _settings(config)
+        knowledge = base.knowledge.model_copy(update={"source": corpus, "exclude": list(exclude or [])})
+        kb = KnowledgeBase(Path(home), knowledge)
+        report = kb.reindex(progress=_RichProgress(err))
+        questions = [i for i in items if not i.is_action]
+        ranks, latencies = [], []
+        for item in questions:
+            started = time.perf_counter()
+            hits = kb.search(item.question, 10)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if item.answerable:
+                ranks.append(first_gold_rank([h.chunk for h in hits], item))
+    result = {
+        "n": len(items),
+        "answerable": sum(1 for i in questions if i.answerable),
+        "unanswerable": sum(1 for i in questions if not i.answerable),
+        "retrieval": retrieval_metrics(ranks),
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+        "index": {"chunks": report.chunks, "failed": len(report.failed), "seconds": round(report.seconds, 2)},
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
+    table = Table("metric", "value", title=f"{qa.name} over {corpus}")
+    for key in ("n", "answerable", "unanswerable"):
+        table.add_row(key, str(result[key]))
+    for block in ("retrieval", "latency_ms"):
+        for key, value in result[block].items():  # type: ignore[attr-defined]
+            table.add_row(f"{block}.{key}", str(value))
+    out.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,18 @@
+# Sourced by the other scripts: make sure .venv exists and holds what pyproject.toml asks for.
+# torch goes in first and pinned, so that nothing pulls a multi-GB CUDA build.
+set -euo pipefail
+TORCH_VERSION="2.13.0"
+extras="${1:-}"
+venv=".venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+fi
+stamp="$venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-$extras}"
+if [ ! -f "$stamp" ]; then
+    "$venv/bin/python" -m pip install --quiet "torch==${TORCH_VERSION}"
+    "$venv/bin/python" -m pip install --quiet -e ".${extras:+[$extras]}"
+    touch "$stamp"
+fi
+export PATH="$PWD/$venv/bin:$PATH"
+export HF_HUB_OFFLINE=1

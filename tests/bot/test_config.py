@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_need_no_file() -> None:
+    settings = load_settings()
+    assert settings.home == Path(".backoffice")
+    assert settings.effective_database_url == "sqlite:///.backoffice/backoffice.db"
+    assert settings.llm.provider == "offline"
+    assert settings.knowledge.embedding_model == "bundled"
+
+
+def test_yaml_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "backoffice.yaml"
+    config.write_text(
+        "home: /srv/bot\nlanguage: es\nknowledge:\n  top_k: 8\n  thesaurus: [[guardia, on call]]\n"
+        "groups:\n  hr: ['slack:U1']\n"
+    )
+    monkeypatch.setenv("BACKOFFICE_HOME", "/data/bot")
+    monkeypatch.setenv("BACKOFFICE_KNOWLEDGE__TOP_K", "3")
+    settings = load_settings(config)
+    assert settings.home == Path("/data/bot")  # environment wins over the file
+    assert settings.language == "es"
+    assert settings.knowledge.top_k == 3
+    assert settings.knowledge.thesaurus == [["guardia", "on call"]]
+    assert settings.groups == {"hr": ["slack:U1"]}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("home: [unclosed", "cannot read config file"),
+        ("- just\n- a list\n", "mapping"),
+        ("knowledge:\n  top_k: many\n", "top_k"),
+        ("unknown_key: 1\n", "unknown_key"),
+    ],
+)
+def test_bad_config_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "backoffice.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowledge import KnowledgeBase, KnowledgeSettings, sample_corpus_path
+from knowledge.testing import HashingEmbedding
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "eval-data"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start from a clean environment: no BACKOFFICE_* leaks in from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("BACKOFFICE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private, writable copy of the bundled sample handbook."""
+    target = tmp_path / "corpus"
+    shutil.copytree(sample_corpus_path(), target)
+    return target
+
+
+@pytest.fixture
+def embedder() -> HashingEmbedding:
+    return HashingEmbedding()
+
+
+@pytest.fixture
+def kb(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Iterator[KnowledgeBase]:
+    settings = KnowledgeSettings(source=corpus)
+    yield KnowledgeBase(tmp_path / "home", settings, lambda: embedder)
+
+
+def shared_or_skip(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared evaluation data not found at {path} (needs ../shared beside the project)")
+    return path

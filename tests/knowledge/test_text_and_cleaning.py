@@ -1,0 +1,46 @@
+from knowledge._cleaning import strip_template_noise
+from knowledge._text import Analyzer, detect_language, fold
+
+
+def test_fold_removes_accents_and_case() -> None:
+    assert fold("Días de VACACIÓN, señor") == "dias de vacacion, senor"
+
+
+def test_language_detection_on_chat_messages() -> None:
+    assert detect_language("cuantos dias de vacaciones tengo") == "es"
+    assert detect_language("¿Puedo teletrabajar?") == "es"
+    assert detect_language("How much PTO do I get?") == "en"
+    assert detect_language("vpn", default="es") == "es"
+
+
+def test_abbreviations_expand_before_stemming() -> None:
+    analyzer = Analyzer({"x": "por", "vacas": "vacaciones"})
+    assert analyzer.terms("vacas x favor", "es") == analyzer.terms("vacaciones por favor", "es")
+
+
+def test_spanish_stemming_joins_inflections() -> None:
+    analyzer = Analyzer()
+    assert analyzer.terms("permisos", "es") == analyzer.terms("permiso", "es")
+
+
+def test_liquid_tags_keep_their_visible_text() -> None:
+    text = (
+        'Ask in {% slack_channel "people-ops" %} or see {% page "/travel/" %}.'
+        "{% comment %}hidden{% endcomment %}"
+    )
+    assert strip_template_noise(text) == "Ask in #people-ops or see /travel/."
+
+
+def test_admonitions_and_tabs_become_plain_text() -> None:
+    text = (
+        '!!! tip "Book early"\n    Trains are cheaper a month ahead.\n\n=== "Spain"\n    Use Renfe.\nAfter.'
+    )
+    cleaned = strip_template_noise(text)
+    assert "!!!" not in cleaned and "===" not in cleaned
+    assert "Book early\nTrains are cheaper a month ahead." in cleaned
+    assert "Spain\nUse Renfe.\nAfter." in cleaned
+
+
+def test_icons_and_html_tags_are_dropped_but_text_stays() -> None:
+    text = '<div class="grid"> :material-rocket-launch: **[Onboarding](a.md)** </div>'
+    assert strip_template_noise(text).strip() == "**[Onboarding](a.md)**"
