@@ -35,9 +35,10 @@ def load_embedder(model: str, batch_size: int = 32) -> BaseEmbedding:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     try:
-        return HuggingFaceEmbedding(
+        embedder: BaseEmbedding = HuggingFaceEmbedding(
             model_name=resolve_model_path(model), device="cpu", embed_batch_size=batch_size, normalize=True
         )
+        return embedder
     except EmbeddingModelError:
         raise
     except Exception as exc:

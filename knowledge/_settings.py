@@ -21,7 +21,7 @@ class KnowledgeSettings(BaseModel):
     chunk_overlap_words: int = Field(default=30, ge=0, le=500)
     top_k: int = Field(default=5, ge=1, le=100)
     # Share of the fused score that comes from the dense (embedding) side.
-    dense_weight: float = Field(default=0.4, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # Minimum rapidfuzz ratio for a misspelt query word to match an indexed word.
     fuzzy_min_score: int = Field(default=84, ge=50, le=100)
     # Extra synonym groups and chat abbreviations, added to the bundled ones.
