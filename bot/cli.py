@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from knowledge import (
     KnowledgeBase,
     ReindexReport,
 )
-from knowledge._evaluation import first_gold_rank, load_qa, percentile, retrieval_metrics
+from knowledge._evaluation import evaluate_retrieval, load_qa
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backoffice Bot: norms, actions, people.")
 out = Console()
@@ -171,21 +170,11 @@ def evaluate(
         knowledge = base.knowledge.model_copy(update={"source": corpus, "exclude": list(exclude or [])})
         kb = KnowledgeBase(Path(home), knowledge)
         report = kb.reindex(progress=_RichProgress(err))
-        questions = [i for i in items if not i.is_action]
-        ranks, latencies = [], []
-        for item in questions:
-            started = time.perf_counter()
-            hits = kb.search(item.question, 10)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if item.answerable:
-                ranks.append(first_gold_rank([h.chunk for h in hits], item))
-    result = {
-        "n": len(items),
-        "answerable": sum(1 for i in questions if i.answerable),
-        "unanswerable": sum(1 for i in questions if not i.answerable),
-        "retrieval": retrieval_metrics(ranks),
-        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
-        "index": {"chunks": report.chunks, "failed": len(report.failed), "seconds": round(report.seconds, 2)},
+        result = evaluate_retrieval(lambda q: [h.chunk for h in kb.search(q, 10)], items)
+    result["index"] = {
+        "chunks": report.chunks,
+        "failed": len(report.failed),
+        "seconds": round(report.seconds, 2),
     }
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
@@ -194,7 +183,7 @@ def evaluate(
     for key in ("n", "answerable", "unanswerable"):
         table.add_row(key, str(result[key]))
     for block in ("retrieval", "latency_ms"):
-        for key, value in result[block].items():  # type: ignore[attr-defined]
+        for key, value in result[block].items():
             table.add_row(f"{block}.{key}", str(value))
     out.print(table)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,23 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     pos = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return round(ordered[pos], 2)
+
+
+def evaluate_retrieval(search: Callable[[str], Sequence[Chunk]], items: Sequence[QAItem]) -> dict[str, Any]:
+    """Ask every question item through `search` and compute the DESIGN.md retrieval block and latency."""
+    questions = [i for i in items if not i.is_action]
+    ranks: list[int | None] = []
+    latencies: list[float] = []
+    for item in questions:
+        started = time.perf_counter()
+        chunks = search(item.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if item.answerable:
+            ranks.append(first_gold_rank(chunks, item))
+    return {
+        "n": len(items),
+        "answerable": sum(1 for i in questions if i.answerable),
+        "unanswerable": sum(1 for i in questions if not i.answerable),
+        "retrieval": retrieval_metrics(ranks),
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+    }

@@ -174,3 +174,10 @@ def test_readers_switch_to_a_new_snapshot(kb: KnowledgeBase, corpus: Path) -> No
 def test_empty_query_finds_nothing(kb: KnowledgeBase) -> None:
     kb.reindex()
     assert kb.search("   ") == []
+
+
+def test_the_approximate_dense_index_finds_the_same_passage(tmp_path: Path, corpus: Path) -> None:
+    embedder = HashingEmbedding()
+    kb = KnowledgeBase(tmp_path / "home", KnowledgeSettings(source=corpus, ann="hnsw"), lambda: embedder)
+    kb.reindex()
+    assert kb.search("dieta diaria con pernocta", k=1)[0].chunk.heading_path == ("Dietas",)
