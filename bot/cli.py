@@ -72,7 +72,7 @@ class _RichProgress:
             self._progress.stop()
 
 
-def _print_report(report: ReindexReport, as_json: bool) -> None:
+def _print_report(report: ReindexReport, serving: str | None, as_json: bool) -> None:
     for path, reason in sorted(report.failed.items()):
         err.print(messages.REINDEX_FAILED_DOC.format(path=path, reason=reason), style="yellow")
     if as_json:
@@ -84,7 +84,7 @@ def _print_report(report: ReindexReport, as_json: bool) -> None:
     elif report.changed:
         out.print(messages.REINDEX_DONE.format(snapshot=report.snapshot_id, **report.counts()))
     else:
-        out.print(messages.REINDEX_NOTHING.format(snapshot="current", unchanged=len(report.unchanged)))
+        out.print(messages.REINDEX_NOTHING.format(snapshot=serving, unchanged=len(report.unchanged)))
 
 
 @app.command()
@@ -103,7 +103,7 @@ def reindex(
     except (DocumentError, EmbeddingModelError, IndexError_) as exc:
         err.print(messages.CORPUS_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
-    _print_report(report, as_json)
+    _print_report(report, kb.store.current_id(), as_json)
 
 
 @app.command()
