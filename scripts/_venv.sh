@@ -2,7 +2,7 @@
 # torch goes in first and pinned, so that nothing pulls a multi-GB CUDA build.
 set -euo pipefail
 TORCH_VERSION="2.13.0"
-extras="${1:-}"
+extras="${VENV_EXTRAS:-}"  # by variable: sourcing inherits the caller's arguments
 venv=".venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
