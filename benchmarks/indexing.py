@@ -40,7 +40,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         kb = KnowledgeBase(home, KnowledgeSettings(source=corpus))
         started = time.perf_counter()
-        embedder = kb.embedder()
+        kb.embedder()
         load_s = time.perf_counter() - started
         full = kb.reindex()
         print(f"model load: {load_s:.1f} s")
@@ -60,12 +60,8 @@ def main() -> None:
         if not page.exists():
             page = next(iter(sorted(corpus.rglob("*.md"))))
         page.write_text(page.read_text(encoding="utf-8") + "\n\n## Added section\n\nA new paragraph.\n")
-        one = KnowledgeBase(home, KnowledgeSettings(source=corpus), lambda: embedder).reindex()
-        own = sum(
-            1
-            for c in KnowledgeBase(home, KnowledgeSettings(source=corpus), lambda: embedder).index().chunks
-            if c.doc_path == one.updated[0]
-        )
+        one = kb.reindex()
+        own = sum(1 for c in kb.index().chunks if c.doc_path == one.updated[0])
         print(
             f"one-document change: updated={one.updated}, re-embedded {one.embedded_chunks} chunks "
             f"(the document has {own}) of {one.chunks}, {one.seconds:.1f} s"

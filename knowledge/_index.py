@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,6 @@ from knowledge._text import Analyzer, Language
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
-log = logging.getLogger(__name__)
 
 Scores = npt.NDArray[np.float32]
 _CANDIDATES = 50
@@ -39,7 +37,6 @@ class Hit:
     score: float
     dense: float  # cosine similarity of query and passage
     lexical: float  # BM25 score normalised by the best passage for this query
-    coverage: float  # share of the query's slots that the passage matches
 
 
 # One query at a time gains nothing from FAISS's OpenMP threads; they only contend with torch's.
@@ -151,7 +148,7 @@ class KnowledgeIndex:
         if not mask.any():
             return []
         analyzed = self._queries.analyze(query, self._vocabulary.correct)
-        lexical, coverage = self._lexical_scores(analyzed, mask)
+        lexical = self._lexical_scores(analyzed, mask)
         # The raw question embeds better than one padded with synonyms (measured on all three sets).
         q = embed_query(self._embedder, query)
         candidates = self._candidates(q, lexical, mask)
@@ -168,7 +165,6 @@ class KnowledgeIndex:
                 float(fused[j]),
                 float(dense[j]),
                 float(lexical[candidates[j]]) / top_lex,
-                float(coverage[candidates[j]]),
             )
             for j in order
         ]
@@ -181,26 +177,24 @@ class KnowledgeIndex:
         lex_ids = [int(i) for i in np.argsort(-lexical)[:_CANDIDATES] if lexical[i] > 0 and mask[i]]
         return list(dict.fromkeys(dense_ids + lex_ids))
 
-    def _lexical_scores(self, query: AnalyzedQuery, mask: npt.NDArray[np.bool_]) -> tuple[Scores, Scores]:
+    def _lexical_scores(self, query: AnalyzedQuery, mask: npt.NDArray[np.bool_]) -> Scores:
+        """Sum over slots of each slot's best alternative; a term's BM25 column is computed once."""
         n = len(self.chunks)
-        total = np.zeros(n, dtype=np.float32)
-        matched = np.zeros(n, dtype=np.float32)
-        cache: dict[str, Scores] = {}
         vocab = self._bm25.vocab_dict
+        cache: dict[str, Scores] = {}
+
+        def term_scores(term: str) -> Scores:
+            if term not in cache:
+                cache[term] = self._bm25.get_scores_from_ids([vocab[term]]).astype(np.float32)
+            return cache[term]
+
+        total = np.zeros(n, dtype=np.float32)
         for slot in query.slots:
             best = np.zeros(n, dtype=np.float32)
             for terms, weight in slot.alternatives.items():
-                ids = [vocab[t] for t in terms if t in vocab]
-                if not ids:
-                    continue
-                alt = np.zeros(n, dtype=np.float32)
-                for t, tid in zip([t for t in terms if t in vocab], ids, strict=True):
-                    if t not in cache:
-                        cache[t] = self._bm25.get_scores_from_ids([tid]).astype(np.float32)
-                    alt += cache[t]
-                np.maximum(best, weight * alt, out=best)
+                known = [t for t in terms if t in vocab]
+                if known:
+                    np.maximum(best, weight * np.sum([term_scores(t) for t in known], axis=0), out=best)
             total += best
-            matched += best > 0
         total[~mask] = 0.0
-        coverage = (matched / max(len(query.slots), 1)).astype(np.float32)
-        return total, coverage
+        return total

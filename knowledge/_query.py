@@ -35,11 +35,6 @@ class Slot:
 class AnalyzedQuery:
     lang: Language
     slots: list[Slot]
-    # Plain-language expansion for the dense side: the query plus its synonym phrases.
-    expanded_text: str
-
-    def terms(self) -> set[str]:
-        return {t for slot in self.slots for alt in slot.alternatives for t in alt}
 
 
 def bundled_thesaurus() -> list[list[str]]:
@@ -75,7 +70,6 @@ class QueryAnalyzer:
         stems = self._analyzer.stem(tokens, lang)
         stop = self._analyzer.stopwords(lang)
         slots: list[Slot] = []
-        synonyms: list[str] = []
         i = 0
         while i < len(tokens):
             matched = self._match_phrase(stems, i, lang)
@@ -85,7 +79,6 @@ class QueryAnalyzer:
                 slot.add(self._content_terms(tokens[i : i + length], lang), 1.0)
                 for gi in sorted(group_ids):
                     for term in self._groups[gi]:
-                        synonyms.append(term)
                         for term_lang in ("es", "en"):
                             slot.add(self._content_terms(words(term), term_lang), SYNONYM_WEIGHT)
                 if slot.alternatives:
@@ -104,8 +97,7 @@ class QueryAnalyzer:
                 if close:
                     slot.add([close], FUZZY_WEIGHT)
             slots.append(slot)
-        expanded = " ".join([query, *dict.fromkeys(synonyms)])
-        return AnalyzedQuery(lang, slots, expanded)
+        return AnalyzedQuery(lang, slots)
 
     def _match_phrase(self, stems: list[str], start: int, lang: Language) -> tuple[int, set[int]] | None:
         phrases = self._phrases[lang]
@@ -129,9 +121,6 @@ class Vocabulary:
         self._choices = tuple(sorted(self._terms))
         self._min_score = min_score
         self.correct = lru_cache(maxsize=4096)(self._correct)
-
-    def __contains__(self, term: object) -> bool:
-        return term in self._terms
 
     def _correct(self, stem: str) -> str | None:
         if stem in self._terms:

@@ -103,17 +103,8 @@ def reindex(
         report.unchanged = []
         old_docs = {}
 
-    kept: list[Chunk] = []
-    kept_vectors: list[Vectors] = []
+    keep = list(report.unchanged)  # documents whose previous chunks and vectors carry over
     docs: dict[str, DocRecord] = {}
-    if previous is not None and old_docs:
-        by_doc = _rows_by_doc(previous)
-        for path in report.unchanged:
-            rows = by_doc.get(path, [])
-            kept.extend(previous.chunks[r] for r in rows)
-            kept_vectors.append(previous.embeddings[rows])
-            docs[path] = old_docs[path]
-
     fresh: list[Chunk] = []
     for path in [*report.added, *report.updated]:
         try:
@@ -121,24 +112,26 @@ def reindex(
         except (DocumentError, OSError, UnicodeDecodeError) as exc:
             report.failed[path] = str(exc)
             log.warning("skipping %s: %s", path, exc)
-            if previous is not None and path in old_docs:
-                # A broken edit must not lose the last good version: it keeps serving until fixed.
-                rows = _rows_by_doc(previous).get(path, [])
-                kept.extend(previous.chunks[r] for r in rows)
-                kept_vectors.append(previous.embeddings[rows])
-                docs[path] = old_docs[path]
+            for bucket in (report.added, report.updated):
+                if path in bucket:
+                    bucket.remove(path)
+            if path in old_docs:
+                keep.append(path)  # a broken edit keeps serving its last good version until fixed
             continue
         doc_chunks = chunk_document(
             doc, settings.chunk_words, settings.chunk_overlap_words, settings.default_language
         )
         fresh.extend(doc_chunks)
         docs[path] = DocRecord(doc.content_hash, doc.title, sorted(doc.audience), len(doc_chunks))
-    for path in report.failed:
-        if path in current:
-            for bucket in (report.added, report.updated):
-                if path in bucket:
-                    bucket.remove(path)
 
+    kept: list[Chunk] = []
+    kept_vectors: list[Vectors] = []
+    if previous is not None and keep:
+        by_doc = _rows_by_doc(previous)
+        rows = [r for path in keep for r in by_doc.get(path, [])]
+        kept = [previous.chunks[r] for r in rows]
+        kept_vectors = [previous.embeddings[rows]]
+        docs.update({path: old_docs[path] for path in keep})
     if progress is not None:
         progress.start(len(fresh))
     fresh_vectors = embed_texts(
