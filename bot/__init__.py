@@ -1,3 +1,6 @@
-"""The platform-neutral core of Backoffice Bot: configuration, command line, and (soon) the agent."""
+"""The platform-neutral core: the agent, tools, permissions, escalation, digest, storage, config, CLI."""
 
-__all__: list[str] = []
+from bot._bot import Bot
+from bot.types import Action, Button, ButtonKind, Citation, IncomingMessage, Outcome, Reply
+
+__all__ = ["Action", "Bot", "Button", "ButtonKind", "Citation", "IncomingMessage", "Outcome", "Reply"]

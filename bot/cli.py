@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +25,9 @@ from knowledge import (
     ReindexReport,
 )
 from knowledge._evaluation import evaluate_retrieval, load_qa
+
+if TYPE_CHECKING:
+    from bot import Bot
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backoffice Bot: norms, actions, people.")
 out = Console()
@@ -72,7 +76,10 @@ class _RichProgress:
             self._progress.stop()
 
 
-def _print_report(report: ReindexReport, serving: str | None, as_json: bool) -> None:
+def _print_report(
+    report: ReindexReport, serving: str | None, as_json: bool, console: Console | None = None
+) -> None:
+    console = console or out
     for path, reason in sorted(report.failed.items()):
         err.print(messages.REINDEX_FAILED_DOC.format(path=path, reason=reason), style="yellow")
     if as_json:
@@ -82,9 +89,9 @@ def _print_report(report: ReindexReport, serving: str | None, as_json: bool) -> 
             )
         )
     elif report.changed:
-        out.print(messages.REINDEX_DONE.format(snapshot=report.snapshot_id, **report.counts()))
+        console.print(messages.REINDEX_DONE.format(snapshot=report.snapshot_id, **report.counts()))
     else:
-        out.print(messages.REINDEX_NOTHING.format(snapshot=serving, unchanged=len(report.unchanged)))
+        console.print(messages.REINDEX_NOTHING.format(snapshot=serving, unchanged=len(report.unchanged)))
 
 
 @app.command()
@@ -165,12 +172,27 @@ def evaluate(
     if not items:
         err.print(messages.EVAL_NO_QUESTIONS.format(path=qa))
         raise typer.Exit(1)
+    from bot.evaluation import eval_groups, evaluate_answers
+
     with tempfile.TemporaryDirectory(prefix="backoffice-eval-") as home:
         base = _settings(config)
         knowledge = base.knowledge.model_copy(update={"source": corpus, "exclude": list(exclude or [])})
-        kb = KnowledgeBase(Path(home), knowledge)
+        settings = base.model_copy(
+            update={
+                "home": Path(home),
+                "database_url": "",
+                "knowledge": knowledge,
+                "groups": eval_groups(items),
+            }
+        )
+        kb = KnowledgeBase(settings.home, knowledge)
         report = kb.reindex(progress=_RichProgress(err))
         result = evaluate_retrieval(lambda q: [h.chunk for h in kb.search(q, 10)], items)
+        bot = _bot(settings, kb)
+        answers = asyncio.run(evaluate_answers(bot, items))
+        bot.db.dispose()
+        result["latency_ms"] = answers.pop("latency_ms")
+        result.update(answers)
     result["index"] = {
         "chunks": report.chunks,
         "failed": len(report.failed),
@@ -182,10 +204,74 @@ def evaluate(
     table = Table("metric", "value", title=f"{qa.name} over {corpus}")
     for key in ("n", "answerable", "unanswerable"):
         table.add_row(key, str(result[key]))
-    for block in ("retrieval", "latency_ms"):
+    for block in ("retrieval", "answers", "actions", "latency_ms"):
         for key, value in result[block].items():
             table.add_row(f"{block}.{key}", str(value))
     out.print(table)
+
+
+def _bot(settings: Settings, knowledge: KnowledgeBase | None = None) -> Bot:
+    """The bot with everything wired; configuration and start-up problems end the command cleanly."""
+    from bot import Bot
+    from bot.agent import LLMConfigError
+    from bot.store import DatabaseUnavailable
+    from bot.tools import RegistryError
+
+    try:
+        return Bot.from_settings(settings, knowledge=knowledge)
+    except (RegistryError, LLMConfigError) as exc:
+        err.print(messages.CONFIG_ERROR.format(error=exc))
+        raise typer.Exit(2) from exc
+    except DatabaseUnavailable as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+
+
+def _ensure_index(bot: Bot) -> None:
+    """The embedded default works out of the box: a missing index is built from the configured norms."""
+    kb = bot.knowledge
+    if kb is not None and kb.store.current_id() is None:
+        report = kb.reindex(progress=_RichProgress(err))
+        _print_report(report, kb.store.current_id(), as_json=False, console=err)
+
+
+@app.command()
+def ask(
+    question: str,
+    user: Annotated[str, typer.Option("--user", help="Ask as this user id (their groups apply)")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Reply as JSON")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """One turn through the full agent."""
+    from bot import IncomingMessage
+
+    bot = _bot(_settings(config))
+    _ensure_index(bot)
+    platform, _, user_id = user.rpartition(":")
+    reply = asyncio.run(
+        bot.ahandle(IncomingMessage(platform=platform or "cli", user_id=user_id, text=question))
+    )
+    if reply is None:
+        return
+    if as_json:
+        sys.stdout.write(reply.model_dump_json(indent=1) + "\n")
+        return
+    from adapters.console import render
+
+    render(reply, out)
+
+
+@app.command()
+def chat(
+    user: Annotated[str, typer.Option("--user", help="Chat as this user id")] = "me",
+    config: ConfigOption = None,
+) -> None:
+    """The console chat: same agent, same store, same audit as Slack and Teams. Reads stdin (or a pipe)."""
+    from adapters.console import run_chat
+
+    bot = _bot(_settings(config))
+    _ensure_index(bot)
+    asyncio.run(run_chat(bot, user, out))
 
 
 def main() -> None:

@@ -15,7 +15,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from knowledge import KnowledgeSettings
 
-__all__ = ["ConfigError", "LLMSettings", "Settings", "load_settings"]
+__all__ = ["AgentSettings", "ConfigError", "LLMSettings", "Settings", "load_settings"]
+
+# Kept here rather than imported from bot.tools so that reading config never imports the tools.
+DEFAULT_PERMISSIONS: dict[str, list[str]] = {
+    "employee": ["*"],
+    "time_off.decide": ["managers"],
+    "norms.reindex": ["admins"],
+}
 
 
 class ConfigError(Exception):
@@ -30,7 +37,19 @@ class LLMSettings(BaseModel):
     base_url: str = ""
     api_key: str = ""
     api_version: str = ""
+    deployment: str = ""  # Azure OpenAI deployment name
+    context_window: int = 8192
     timeout_s: float = 60.0
+
+
+class AgentSettings(BaseModel):
+    """How the agent decides: the evidence it needs before answering, how long a proposal waits."""
+
+    min_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
+    confirmation_ttl_minutes: int = Field(default=30, ge=1)
+    history_turns: int = Field(default=4, ge=0, le=20)
+    max_message_chars: int = Field(default=4000, ge=100)
+    timezone: str = "Europe/Madrid"  # the company's clock: "today", "el viernes"
 
 
 class Settings(BaseSettings):
@@ -47,8 +66,15 @@ class Settings(BaseSettings):
     language: Literal["es", "en"] = "en"
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
     # group name -> user ids ("slack:U123", "teams:29:abc", "console:alice")
     groups: dict[str, list[str]] = Field(default_factory=dict)
+    # permission -> groups that hold it ("*" is everyone); plugin tools name the permission they need
+    permissions: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_PERMISSIONS))
+    # extra plugin tools: "package.module" (its TOOLS) or "package.module:attribute"
+    plugins: list[str] = Field(default_factory=list)
+    # options for plugin tools, by section, e.g. {"time_off": {"balance": {"vacation": 23, "personal": 3}}}
+    tool_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(

@@ -11,3 +11,94 @@ CONFIG_ERROR = "Configuration error: {error}"
 INDEX_ERROR = "Index error: {error}"
 CORPUS_ERROR = "Corpus error: {error}"
 EVAL_NO_QUESTIONS = "The question file {path} holds no questions."
+ASK_DATABASE_ERROR = "Database error: {error}"
+CHAT_WELCOME = "Backoffice Bot: ask about the norms or ask me to do something. Ctrl-D or 'exit' to leave."
+CHAT_CONFIRM_PROMPT = "Confirm? [y/n] "
+CHAT_SOURCES = "Sources:"
+CHAT_CASE = "Case #{case_id} opened."
+
+# What users read, in every language the bot speaks. Keys are stable; adapters never build sentences.
+_USER: dict[str, dict[str, str]] = {
+    "answer_intro": {
+        "es": "Esto es lo que dice la normativa:",
+        "en": "Here is what the norms say:",
+    },
+    "answer_more": {"es": "Más detalle en las fuentes citadas.", "en": "More detail in the cited sources."},
+    "weak_evidence": {
+        "es": "No encuentro en la normativa una respuesta segura a esto, así que lo paso a una persona del "
+        "equipo.",
+        "en": "I can't find a reliable answer to this in the norms, so I'm passing it to the team.",
+    },
+    "case_opened": {
+        "es": "He abierto el caso #{case_id}; una persona del equipo te responderá en esta conversación.",
+        "en": "I've opened case #{case_id}; someone from the team will reply in this conversation.",
+    },
+    "empty_message": {
+        "es": "No he recibido ningún texto. ¿En qué te puedo ayudar?",
+        "en": "I didn't get any text. How can I help?",
+    },
+    "too_long": {
+        "es": "Tu mensaje es demasiado largo ({length} caracteres; máximo {limit}). ¿Puedes resumirlo?",
+        "en": "Your message is too long ({length} characters; the limit is {limit}). Could you shorten it?",
+    },
+    "confirm_question": {
+        "es": "¿Confirmas? {summary}",
+        "en": "Shall I go ahead? {summary}",
+    },
+    "confirm_button": {"es": "Confirmar", "en": "Confirm"},
+    "cancel_button": {"es": "Cancelar", "en": "Cancel"},
+    "feedback_up": {"es": "👍 Útil", "en": "👍 Helpful"},
+    "feedback_down": {"es": "👎 No me sirve", "en": "👎 Not helpful"},
+    "human_button": {"es": "Hablar con una persona", "en": "Talk to a human"},
+    "cancelled": {"es": "Cancelado; no he hecho nada.", "en": "Cancelled; nothing was done."},
+    "confirmation_expired": {
+        "es": "Esa confirmación ha caducado o ya se usó; pídemelo de nuevo.",
+        "en": "That confirmation has expired or was already used; please ask again.",
+    },
+    "confirmation_not_yours": {
+        "es": "Solo quien hizo la petición puede confirmarla.",
+        "en": "Only the person who made the request can confirm it.",
+    },
+    "denied": {
+        "es": "No tienes permiso para eso ({tool}). Si crees que deberías, habla con tu responsable.",
+        "en": "You don't have permission to do that ({tool}). If you think you should, ask your manager.",
+    },
+    "tool_failed": {
+        "es": "No he podido completar la acción por un error interno; queda registrado y lo revisaremos.",
+        "en": "I couldn't complete that because of an internal error; it has been logged for review.",
+    },
+    "database_down": {
+        "es": "Ahora mismo no puedo acceder a mis datos. Inténtalo de nuevo en unos minutos.",
+        "en": "I can't reach my records right now. Please try again in a few minutes.",
+    },
+    "index_missing": {
+        "es": "La normativa aún no está indexada; un administrador debe ejecutar la reindexación.",
+        "en": "The norms are not indexed yet; an admin needs to run a reindex.",
+    },
+    "internal_error": {
+        "es": "Algo ha fallado por nuestra parte; queda registrado. Inténtalo de nuevo.",
+        "en": "Something went wrong on our side; it has been logged. Please try again.",
+    },
+    "missing_dates": {
+        "es": "¿Para qué fechas? Por ejemplo: «del 3 al 7 de marzo».",
+        "en": "For which dates? For example: “March 3 to 7”.",
+    },
+    "missing_ticket_id": {
+        "es": "¿Qué número de ticket? Por ejemplo: «ticket 42».",
+        "en": "Which ticket number? For example: “ticket 42”.",
+    },
+    "missing_request_id": {
+        "es": "¿Qué número de solicitud? Por ejemplo: «solicitud 7».",
+        "en": "Which request number? For example: “request 7”.",
+    },
+    "missing_comment": {
+        "es": "¿Qué comentario añado? Por ejemplo: «comenta en el ticket 42: sigue sin funcionar».",
+        "en": "What should the comment say? For example: “comment on ticket 42: still broken”.",
+    },
+}
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """A user-facing sentence in `lang` (English when the language is not one we speak)."""
+    texts = _USER[key]
+    return texts.get(lang, texts["en"]).format(**values)

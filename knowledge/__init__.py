@@ -3,17 +3,20 @@
 from knowledge._base import KnowledgeBase, sample_corpus_path
 from knowledge._documents import Chunk, Document
 from knowledge._embeddings import EmbeddingModelError
+from knowledge._evidence import Evidence, Window
 from knowledge._index import Hit, KnowledgeIndex
 from knowledge._loaders import DocumentError
 from knowledge._reindex import Progress, ReindexReport
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import IndexCorruptError, IndexError_, IndexMissingError
+from knowledge._text import Language, detect_language, fold
 
 __all__ = [
     "Chunk",
     "Document",
     "DocumentError",
     "EmbeddingModelError",
+    "Evidence",
     "Hit",
     "IndexCorruptError",
     "IndexError_",
@@ -21,7 +24,11 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeIndex",
     "KnowledgeSettings",
+    "Language",
     "Progress",
     "ReindexReport",
+    "Window",
+    "detect_language",
+    "fold",
     "sample_corpus_path",
 ]

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge._evidence import Evidence
 from knowledge._index import Hit, KnowledgeIndex
 from knowledge._query import QueryAnalyzer, bundled_abbreviations, bundled_thesaurus
 from knowledge._reindex import Progress, ReindexReport, reindex
@@ -75,6 +76,11 @@ class KnowledgeBase:
 
     def search(self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()) -> list[Hit]:
         return self.index().search(query, k, groups)
+
+    def search_with_evidence(
+        self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()
+    ) -> tuple[list[Hit], Evidence]:
+        return self.index().search_with_evidence(query, k, groups)
 
     def manifest(self) -> Manifest:
         return self.store.load_manifest()

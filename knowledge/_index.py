@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from knowledge._documents import Chunk
 from knowledge._embeddings import Vectors, embed_query
+from knowledge._evidence import Evidence, EvidenceJudge
 from knowledge._query import AnalyzedQuery, QueryAnalyzer, Vocabulary
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import IndexCorruptError, IndexStore, Snapshot
@@ -107,6 +108,9 @@ class KnowledgeIndex:
         self._vocabulary = Vocabulary(bm25.vocab_dict.keys(), settings.fuzzy_min_score)
         self._audiences = [c.audience for c in self.chunks]
         self._masks: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
+        postings = np.diff(np.asarray(bm25.scores["indptr"]))
+        df = {term: int(postings[i]) for term, i in bm25.vocab_dict.items() if i < len(postings)}
+        self._judge = EvidenceJudge(query_analyzer.analyzer, df, len(self.chunks))
 
     @classmethod
     def from_store(
@@ -141,12 +145,26 @@ class KnowledgeIndex:
         return mask
 
     def search(self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()) -> list[Hit]:
+        return self._search(query, k, groups)[0]
+
+    def search_with_evidence(
+        self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()
+    ) -> tuple[list[Hit], Evidence]:
+        """The ranked passages and how well they answer the question (see `knowledge._evidence`)."""
+        hits, analyzed = self._search(query, k, groups)
+        if analyzed is None:
+            return hits, Evidence(0.0, (), ())
+        return hits, self._judge.judge(query, analyzed, hits)
+
+    def _search(
+        self, query: str, k: int | None, groups: frozenset[str]
+    ) -> tuple[list[Hit], AnalyzedQuery | None]:
         k = k or self._settings.top_k
         if not self.chunks or not query.strip():
-            return []
+            return [], None
         mask = self.allowed(groups)
         if not mask.any():
-            return []
+            return [], None
         analyzed = self._queries.analyze(query, self._vocabulary.correct)
         lexical = self._lexical_scores(analyzed, mask)
         # The raw question embeds better than one padded with synonyms (measured on all three sets).
@@ -159,7 +177,7 @@ class KnowledgeIndex:
         w = self._settings.dense_weight
         fused = w * dense + (1 - w) * lexical[candidates] / top_lex
         order = np.argsort(-fused, kind="stable")[:k]
-        return [
+        hits = [
             Hit(
                 self.chunks[candidates[j]],
                 float(fused[j]),
@@ -168,6 +186,7 @@ class KnowledgeIndex:
             )
             for j in order
         ]
+        return hits, analyzed
 
     def _candidates(self, q: Vectors, lexical: Scores, mask: npt.NDArray[np.bool_]) -> list[int]:
         n_hidden = int((~mask).sum())

@@ -51,7 +51,7 @@ class QueryAnalyzer:
     def __init__(
         self, analyzer: Analyzer, groups: list[list[str]], default_language: Language = "en"
     ) -> None:
-        self._analyzer = analyzer
+        self.analyzer = analyzer
         self._default = default_language
         self._groups = [[fold(term) for term in group] for group in groups]
         # stemmed phrase (stop words kept) -> group indexes, per query language
@@ -66,9 +66,9 @@ class QueryAnalyzer:
     def analyze(self, query: str, correct: Callable[[str], str | None] | None = None) -> AnalyzedQuery:
         """`correct` maps a stem the index does not know to the closest one it does, or None."""
         lang = detect_language(query, self._default)
-        tokens = self._analyzer.expand_abbreviations(words(query))
-        stems = self._analyzer.stem(tokens, lang)
-        stop = self._analyzer.stopwords(lang)
+        tokens = self.analyzer.expand_abbreviations(words(query))
+        stems = self.analyzer.stem(tokens, lang)
+        stop = self.analyzer.stopwords(lang)
         slots: list[Slot] = []
         i = 0
         while i < len(tokens):
@@ -90,7 +90,7 @@ class QueryAnalyzer:
             if token in stop:
                 continue
             slot = Slot()
-            stem = self._analyzer.stem([token], lang)[0]
+            stem = self.analyzer.stem([token], lang)[0]
             slot.add([stem], 1.0)
             if correct is not None and len(stem) >= 4 and not stem.isdigit():
                 close = correct(stem)
@@ -108,9 +108,9 @@ class QueryAnalyzer:
         return None
 
     def _content_terms(self, tokens: list[str], lang: Language) -> list[str]:
-        stop = self._analyzer.stopwords(lang)
+        stop = self.analyzer.stopwords(lang)
         content = [t for t in tokens if t not in stop] or tokens
-        return self._analyzer.stem(content, lang)
+        return self.analyzer.stem(content, lang)
 
 
 class Vocabulary:

@@ -1,0 +1,66 @@
+"""Lines from a terminal (or a pipe) in, replies out; confirmations asked as y/n."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from rich.console import Console
+from rich.markdown import Markdown
+
+from bot import Bot, IncomingMessage, Reply
+from bot import messages as text
+
+PLATFORM = "console"
+_EXIT = {"exit", "quit", "salir", ":q"}
+_YES = {"y", "yes", "s", "si", "sí"}
+
+ReadLine = Callable[[str], Awaitable[str | None]]
+
+
+async def read_stdin(prompt: str) -> str | None:
+    """One line from stdin, or None at end of input; the prompt only shows on a terminal."""
+
+    def read() -> str | None:
+        if sys.stdin.isatty():
+            sys.stdout.write(prompt)
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    return await asyncio.to_thread(read)
+
+
+def render(reply: Reply, console: Console) -> None:
+    console.print(Markdown(reply.text))
+    if reply.citations:
+        console.print(f"[dim]{text.CHAT_SOURCES}[/dim]")
+        for n, c in enumerate(reply.citations, 1):
+            console.print(f"[dim]  [{n}] {' › '.join((c.title, *c.section))} — {c.source}[/dim]")
+    if reply.case_id is not None:
+        console.print(f"[yellow]{text.CHAT_CASE.format(case_id=reply.case_id)}[/yellow]")
+
+
+async def run_chat(bot: Bot, user: str, console: Console, read: ReadLine = read_stdin) -> int:
+    """Chat until end of input or an exit word; returns the number of messages handled."""
+    console.print(f"[bold]{text.CHAT_WELCOME}[/bold]")
+    handled = 0
+    while True:
+        line = await read("> ")
+        if line is None or line.strip().lower() in _EXIT:
+            return handled
+        if not line.strip():
+            continue
+        reply = await bot.ahandle(
+            IncomingMessage(platform=PLATFORM, user_id=user, text=line, thread_id="chat")
+        )
+        handled += 1
+        if reply is None:
+            continue
+        render(reply, console)
+        for action in reply.actions:
+            if action.status == "proposed":
+                answer = await read(text.CHAT_CONFIRM_PROMPT)
+                accept = (answer or "").strip().lower() in _YES
+                render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, accept), console)

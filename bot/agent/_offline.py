@@ -1,0 +1,247 @@
+"""The embedded model: a deterministic `FunctionCallingLLM` that needs no network.
+
+It reads the conversation the agent hands it and answers the way the agent loop expects a model to:
+with a tool call (an action the message asks for, a person, or a norms search) or, once a tool has
+answered, with the final text. Answers are extractive: the best sentences of the passages, quoted and
+cited; weak evidence becomes an escalation, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import AsyncGenerator, Generator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    TextBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.tools import BaseTool
+from pydantic import PrivateAttr
+
+from bot import messages
+from bot.agent._router import Router, ToolSpec
+from knowledge import detect_language
+
+# Lines of the system prompt this model reads; a hosted model reads the same lines as instructions.
+LANGUAGE_LINE = re.compile(r"^Reply language: (\w+)", re.M)
+TODAY_LINE = re.compile(r"^Today: (\d{4}-\d{2}-\d{2})", re.M)
+_CORE = ("search_norms", "escalate_to_human")
+_MISSING_KEYS = {
+    "date": "missing_dates",
+    "ticket_id": "missing_ticket_id",
+    "request_id": "missing_request_id",
+}
+
+
+class OfflineLLM(FunctionCallingLLM):
+    _router: Router = PrivateAttr()
+
+    def __init__(self, router: Router | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._router = router or Router()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OfflineLLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name="offline", is_chat_model=True, is_function_calling_model=True)
+
+    # --- the decision ---------------------------------------------------------------------------------
+
+    def _respond(self, messages_: Sequence[ChatMessage], tools: Sequence[BaseTool]) -> ChatMessage:
+        system = "\n".join(m.content or "" for m in messages_ if m.role == MessageRole.SYSTEM)
+        last = messages_[-1] if messages_ else ChatMessage(role=MessageRole.USER, content="")
+        user_turns = [m for m in messages_ if m.role == MessageRole.USER]
+        text = (user_turns[-1].content or "") if user_turns else ""
+        lang = _line(LANGUAGE_LINE, system) or detect_language(text)
+        if last.role == MessageRole.TOOL:
+            return self._after_tool(messages_, last, tools, lang, text)
+        return self._first_step(messages_, user_turns, tools, lang, system)
+
+    def _first_step(
+        self,
+        messages_: Sequence[ChatMessage],
+        user_turns: list[ChatMessage],
+        tools: Sequence[BaseTool],
+        lang: str,
+        system: str,
+    ) -> ChatMessage:
+        text = user_turns[-1].content or "" if user_turns else ""
+        names = {t.metadata.get_name() for t in tools}
+        if "escalate_to_human" in names and self._router.wants_human(text):
+            return _call("escalate_to_human", {"reason": text[:300]})
+        today_line = _line(TODAY_LINE, system)
+        today = date.fromisoformat(today_line) if today_line else datetime.now().date()
+        specs = [
+            ToolSpec(t.metadata.get_name(), _extra(t)) for t in tools if t.metadata.get_name() not in _CORE
+        ]
+        route = self._router.route(text, specs, today)
+        if route is not None and not route.missing:
+            return _call(route.tool, route.arguments)
+        if route is not None:
+            key = _MISSING_KEYS.get(
+                "date" if route.missing[0] in ("start", "end") else route.missing[0], "missing_comment"
+            )
+            return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say(key, lang))
+        query = text
+        if len(user_turns) > 1 and self._router.is_follow_up(text):
+            query = f"{user_turns[-2].content} {text}"
+        return _call("search_norms", {"query": query})
+
+    def _after_tool(
+        self,
+        messages_: Sequence[ChatMessage],
+        last: ChatMessage,
+        tools: Sequence[BaseTool],
+        lang: str,
+        text: str,
+    ) -> ChatMessage:
+        name = _called_tool(messages_, last)
+        content = last.content or ""
+        if name != "search_norms":
+            return ChatMessage(role=MessageRole.ASSISTANT, content=content)
+        try:
+            found = json.loads(content)
+        except json.JSONDecodeError:
+            return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("internal_error", lang))
+        if found.get("evidence") == "unavailable":
+            return ChatMessage(role=MessageRole.ASSISTANT, content=str(found.get("message", "")))
+        if found.get("evidence") != "strong":
+            if any(t.metadata.get_name() == "escalate_to_human" for t in tools):
+                return _call("escalate_to_human", {"reason": messages.say("weak_evidence", "en")})
+            return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("weak_evidence", lang))
+        return ChatMessage(role=MessageRole.ASSISTANT, content=compose_answer(found["passages"], lang))
+
+    # --- the LlamaIndex interface -------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        messages_ = list(chat_history or [])
+        if user_msg is not None:
+            messages_.append(
+                user_msg if isinstance(user_msg, ChatMessage) else ChatMessage(role="user", content=user_msg)
+            )
+        return {"messages": messages_, "tools": tools}
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        calls = [
+            ToolSelection(
+                tool_id=b.tool_call_id or "",
+                tool_name=b.tool_name,
+                tool_kwargs=b.tool_kwargs if isinstance(b.tool_kwargs, dict) else json.loads(b.tool_kwargs),
+            )
+            for b in response.message.blocks
+            if isinstance(b, ToolCallBlock)
+        ]
+        if not calls and error_on_no_tool_call:
+            raise ValueError("the offline model answered without calling a tool")
+        return calls
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return ChatResponse(message=self._respond(messages, kwargs.get("tools") or ()))
+
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self.chat(messages, **kwargs)
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        response = self.chat(messages, **kwargs)
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            yield ChatResponse(message=response.message, delta=response.message.content or "")
+
+        return gen()
+
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        response = self.chat(messages, **kwargs)
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            yield ChatResponse(message=response.message, delta=response.message.content or "")
+
+        return gen()
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        # Without tools the only honest completion is the search step's question back; the agent never
+        # calls this, but LlamaIndex utilities (summaries, titles) may.
+        message = self._respond([ChatMessage(role=MessageRole.USER, content=prompt)], ())
+        return CompletionResponse(text=message.content or "")
+
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return self.complete(prompt, formatted, **kwargs)
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        response = self.complete(prompt, formatted, **kwargs)
+
+        def gen() -> Generator[CompletionResponse, None, None]:
+            yield CompletionResponse(text=response.text, delta=response.text)
+
+        return gen()
+
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        response = self.complete(prompt, formatted, **kwargs)
+
+        async def gen() -> AsyncGenerator[CompletionResponse, None]:
+            yield CompletionResponse(text=response.text, delta=response.text)
+
+        return gen()
+
+
+def compose_answer(passages: list[dict[str, Any]], lang: str) -> str:
+    """The passages' quotes, best first, each with its [n] reference."""
+    lines = [messages.say("answer_intro", lang)]
+    for p in passages:
+        quote = " ".join(str(p["quote"]).split())
+        lines.append(f"> {quote} [{p['ref']}]")
+    return "\n".join(lines)
+
+
+def _call(name: str, arguments: dict[str, Any]) -> ChatMessage:
+    block = ToolCallBlock(tool_call_id=f"call_{uuid.uuid4().hex[:12]}", tool_name=name, tool_kwargs=arguments)
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=""), block])
+
+
+def _called_tool(messages_: Sequence[ChatMessage], tool_message: ChatMessage) -> str:
+    call_id = tool_message.additional_kwargs.get("tool_call_id")
+    for m in reversed(messages_):
+        for b in m.blocks:
+            if isinstance(b, ToolCallBlock) and b.tool_call_id == call_id:
+                return b.tool_name
+    return ""
+
+
+def _extra(tool: BaseTool) -> dict[str, Any]:
+    schema = tool.metadata.fn_schema
+    return schema.model_json_schema() if schema is not None else {}
+
+
+def _line(pattern: re.Pattern[str], text: str) -> str:
+    match = pattern.search(text)
+    return match.group(1) if match else ""

@@ -1,0 +1,198 @@
+"""The offline model's reading of a request: which tool it asks for, with which arguments.
+
+Everything comes from the tools' own schemas (example requests, argument types and word hints), so a
+third-party plugin is routed the same way as a built-in. A tool is chosen only when the message shares a
+word that only that tool's examples use and its required arguments can all be read from the message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.agent._dates import find_date_range
+from knowledge import Language, detect_language, fold
+from knowledge._evidence import light_words
+from knowledge._text import Analyzer
+
+EXAMPLES_KEY = "x-example-requests"
+_MIN_SCORE = 0.3  # with required arguments, which must also be found in the message
+_MIN_SCORE_NO_ARGUMENTS = 0.75  # nothing else confirms the intent, so most of an example must match
+
+_HUMAN = re.compile(
+    r"\b(?:humano|human being|a human|real person|persona real|"
+    r"(?:hablar|habla|contactar|pasame|ponme|talk|speak|chat|connect me|put me through)\b.{0,25}"
+    r"\b(?:human|humano|persona|alguien|someone|somebody|agente|agent|operador|operator|rrhh|hr))\b"
+)
+_REQUEST_CUE = re.compile(
+    r"\b(quiero|quisiera|necesito|me gustaria|puedes|podrias|por favor|i want|i'd like|i would like|i need|"
+    r"please|can you|could you)\b"
+)
+_HOW_TO = re.compile(
+    r"^\W*(?:como (?:se|puedo|pido|hago|solicito|tengo que|hay que|debo|funciona)|"
+    r"how (?:do|can|should|does|would) (?:i|we|you|one|an?)|how to|"
+    r"what(?:'s| is) the (?:process|procedure|policy)|cual es el (?:proceso|procedimiento)|"
+    r"que (?:tengo|hay) que hacer|que necesito para|where (?:do|can|should) i|donde (?:se|puedo))\b"
+)
+_FOLLOW_UP = re.compile(
+    r"^\W*(?:y|and|e|tambien|also|what about|and what about|y si|and if|y para|and for)\b"
+)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    schema: Mapping[str, Any]
+
+    @property
+    def examples(self) -> list[str]:
+        return list(self.schema.get(EXAMPLES_KEY, []))
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        return dict(self.schema.get("properties", {}))
+
+    @property
+    def required(self) -> list[str]:
+        return list(self.schema.get("required", []))
+
+
+@dataclass
+class Route:
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+class Router:
+    def __init__(self, analyzer: Analyzer | None = None) -> None:
+        self._analyzer = analyzer or Analyzer()
+        # Question shapes ("cuántos", "tengo", "how much") say nothing about which tool is meant.
+        self._light: dict[Language, frozenset[str]] = {
+            lang: frozenset(self._analyzer.stem(sorted(light_words()[lang]), lang)) for lang in ("es", "en")
+        }
+
+    def wants_human(self, text: str) -> bool:
+        return bool(_HUMAN.search(fold(text)))
+
+    def asks_how(self, text: str) -> bool:
+        return bool(_HOW_TO.search(fold(text)))
+
+    def is_follow_up(self, text: str) -> bool:
+        return bool(_FOLLOW_UP.search(fold(text))) and len(text.split()) <= 8
+
+    def route(self, text: str, tools: Sequence[ToolSpec], today: date) -> Route | None:
+        """The tool the message asks for (with `missing` naming arguments it lacks), or None."""
+        if not tools or self.asks_how(text):
+            return None
+        lang = detect_language(text)
+        message = set(self._terms(text, lang))
+        term_tools = self._term_tools(tools)
+        weights = {t: math.log(1 + len(tools) / len(owners)) for t, owners in term_tools.items()}
+        best: tuple[float, ToolSpec] | None = None
+        for spec in tools:
+            score = max((_coverage(message, set(self._both(e)), weights) for e in spec.examples), default=0.0)
+            distinctive = {t for t, owners in term_tools.items() if owners == {spec.name}}
+            # A word only this tool's examples use, or one of its examples in full.
+            if not (message & distinctive or score >= 0.999):
+                continue
+            floor = _MIN_SCORE if spec.required else _MIN_SCORE_NO_ARGUMENTS
+            if score >= floor and (best is None or score > best[0]):
+                best = (score, spec)
+        if best is None:
+            return None
+        route = self._arguments(best[1], text, today)
+        # Lacking arguments, only an explicit request is worth a question back; a norms question that
+        # happens to share words with a tool ("horas en un día") goes to the search instead.
+        if route.missing and not _REQUEST_CUE.search(fold(text)):
+            return None
+        return route
+
+    def _arguments(self, spec: ToolSpec, text: str, today: date) -> Route:
+        route = Route(spec.name)
+        folded = fold(text)
+        dates = find_date_range(text, today)
+        numbers = _numbers(folded, dates is not None)
+        for name, prop in spec.properties.items():
+            value = _extract(name, prop, text, folded, dates, numbers)
+            if value is not None:
+                route.arguments[name] = value
+            elif name in spec.required:
+                route.missing.append(name)
+        return route
+
+    def _terms(self, text: str, lang: Language) -> list[str]:
+        light = self._light[lang]
+        return [t for t in self._analyzer.terms(text, lang) if t not in light]
+
+    def _both(self, text: str) -> list[str]:
+        return self._terms(text, detect_language(text))
+
+    def _term_tools(self, tools: Sequence[ToolSpec]) -> dict[str, set[str]]:
+        owners: dict[str, set[str]] = {}
+        for spec in tools:
+            for example in spec.examples:
+                for term in self._both(example):
+                    owners.setdefault(term, set()).add(spec.name)
+        return owners
+
+
+def _coverage(message: set[str], example: set[str], weights: Mapping[str, float]) -> float:
+    total = sum(weights.get(t, 0.0) for t in example)
+    return sum(weights.get(t, 0.0) for t in example & message) / total if total else 0.0
+
+
+def _numbers(folded: str, has_dates: bool) -> list[tuple[int, int]]:
+    """(position, value) of standalone integers; with a date in the text, day numbers are not ids."""
+    found = []
+    for m in re.finditer(r"(?<![\d-])(\d{1,9})(?![\d-])", folded):
+        if has_dates and re.match(r"\s*(?:de\s+)?[a-z]{3,}", folded[m.end() :]) and int(m.group(1)) <= 31:
+            continue
+        found.append((m.start(), int(m.group(1))))
+    return found
+
+
+def _has_word(folded: str, word: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(fold(word)) + r"(?!\w)", folded) is not None
+
+
+def _extract(
+    name: str,
+    prop: Mapping[str, Any],
+    text: str,
+    folded: str,
+    dates: tuple[date, date] | None,
+    numbers: list[tuple[int, int]],
+) -> Any:
+    kind = prop.get("type")
+    if prop.get("format") == "date":
+        if dates is None:
+            return None
+        return (dates[1] if name in ("end", "to", "until") else dates[0]).isoformat()
+    if "enum" in prop:
+        for value, words in (prop.get("x-words") or {}).items():
+            if any(_has_word(folded, w) for w in words):
+                return value
+        return prop.get("x-fallback")
+    if kind == "boolean":
+        if any(_has_word(folded, w) for w in prop.get("x-false-words", [])):
+            return False
+        if any(_has_word(folded, w) for w in prop.get("x-true-words", [])):
+            return True
+        return None
+    if kind == "integer":
+        anchors = [m.end() for w in prop.get("x-words", []) for m in re.finditer(re.escape(fold(w)), folded)]
+        for anchor in sorted(anchors):
+            after = [v for pos, v in numbers if 0 <= pos - anchor <= 12]
+            if after:
+                return after[0]
+        return numbers[0][1] if len(numbers) == 1 else None
+    if kind == "string" and "default" not in prop:
+        # The free text of a request: what follows a colon, else the whole message.
+        _, colon, rest = text.partition(":")
+        return (rest if colon and rest.strip() else text).strip()[:500] or None
+    return None

@@ -1,0 +1,91 @@
+"""The human thread: cases opened when the bot cannot resolve a request, and the relay around them."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.store import Case, CaseMessage, Database, Outbox
+from bot.types import utcnow
+
+__all__ = ["add_message", "claim", "open_case", "open_cases", "resolve"]
+
+
+def open_case(
+    db: Database,
+    *,
+    platform: str,
+    user_id: str,
+    question: str,
+    summary: str,
+    lang: str,
+    channel_id: str = "",
+    thread_id: str = "",
+    topic: str = "",
+    turn_id: int | None = None,
+) -> int:
+    """Store the case and queue its announcement to the human channel in the same transaction, so a
+    failed post is retried from the outbox rather than lost."""
+    with db.session() as s:
+        case = Case(
+            platform=platform,
+            user_id=user_id,
+            channel_id=channel_id,
+            thread_id=thread_id,
+            question=question[:4000],
+            summary=summary[:4000],
+            lang=lang,
+            topic=topic,
+            turn_id=turn_id,
+        )
+        s.add(case)
+        s.flush()
+        assert case.id is not None
+        s.add(Outbox(kind="case_opened", payload={"case_id": case.id, "platform": platform}))
+        return case.id
+
+
+def link_turn(db: Database, case_id: int, turn_id: int) -> None:
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        if case is not None:
+            case.turn_id = turn_id
+
+
+def claim(db: Database, case_id: int, human: str) -> Case | None:
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        if case is None or case.status == "resolved":
+            return None
+        case.status, case.claimed_by, case.claimed_at = "claimed", human, utcnow()
+        return case
+
+
+def add_message(db: Database, case_id: int, author: str, role: str, text: str) -> Case | None:
+    """A message in the case thread (role `human`) or the employee's thread (role `employee`)."""
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        if case is None:
+            return None
+        s.add(CaseMessage(case_id=case_id, author=author, role=role, text=text))
+        if role == "human" and case.first_human_reply_at is None:
+            case.first_human_reply_at = utcnow()
+        s.add(
+            Outbox(kind="relay", payload={"case_id": case_id, "role": role, "text": text, "author": author})
+        )
+        return case
+
+
+def resolve(db: Database, case_id: int, human: str, resolution: str = "") -> Case | None:
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        if case is None or case.status == "resolved":
+            return None
+        case.status, case.resolved_at, case.resolution = "resolved", utcnow(), resolution
+        case.claimed_by = case.claimed_by or human
+        s.add(Outbox(kind="case_resolved", payload={"case_id": case_id}))
+        return case
+
+
+def open_cases(db: Database) -> list[Case]:
+    with db.session() as s:
+        return list(s.exec(select(Case).where(Case.status != "resolved").order_by(col(Case.id))).all())

@@ -1,0 +1,135 @@
+"""`backoffice eval`: every question asked through the same path as `ask`, scored as DESIGN.md defines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot._bot import Bot
+from bot.types import IncomingMessage, Reply
+from knowledge import fold
+from knowledge._evaluation import QAItem, heading_matches, percentile
+
+__all__ = ["EVAL_PLATFORM", "evaluate_answers", "proposed_tool", "user_for"]
+
+EVAL_PLATFORM = "eval"
+
+
+def user_for(groups: Sequence[str]) -> str:
+    """The evaluation's user id for a set of groups ("" is a plain employee)."""
+    return "+".join(sorted(groups)) or "employee"
+
+
+def eval_groups(items: Sequence[QAItem]) -> dict[str, list[str]]:
+    """Group membership for the evaluation users, to merge into the settings."""
+    members: dict[str, list[str]] = {}
+    for item in items:
+        for group in item.user_groups:
+            members.setdefault(group, []).append(f"{EVAL_PLATFORM}:{user_for(item.user_groups)}")
+    return members
+
+
+def proposed_tool(reply: Reply) -> str | None:
+    """The tool the agent chose for the request: an action (proposed or run), a person, or the norms."""
+    for action in reply.actions:
+        if action.status in ("proposed", "succeeded", "failed"):
+            return action.tool
+    if reply.escalated:
+        return "escalate_to_human"
+    if reply.citations:
+        return "search_norms"
+    return None
+
+
+def _cites_gold(reply: Reply, item: QAItem) -> bool:
+    for c in reply.citations:
+        if c.source in item.gold_docs and (
+            not item.gold_sections
+            or any(heading_matches(h, g) for h in c.section for g in item.gold_sections)
+        ):
+            return True
+    return False
+
+
+def _has_facts(reply: Reply, item: QAItem) -> bool:
+    text = fold(reply.text)
+    return all(any(fold(alt) in text for alt in group) for group in item.facts)
+
+
+async def evaluate_answers(bot: Bot, items: Sequence[QAItem]) -> dict[str, Any]:
+    questions = [i for i in items if not i.is_action]
+    actions = [i for i in items if i.is_action]
+    latencies: list[float] = []
+    resolved = wrong = escalated_answerable = escalated_unanswerable = 0
+    for item in questions:
+        reply, ms = await _ask(bot, item)
+        latencies.append(ms)
+        if item.answerable:
+            ok = not reply.escalated and _cites_gold(reply, item) and _has_facts(reply, item)
+            resolved += ok
+            wrong += not ok and not reply.escalated
+            escalated_answerable += reply.escalated
+        else:
+            escalated_unanswerable += reply.escalated
+            wrong += not reply.escalated
+    tool_ok = args_ok = 0
+    for item in actions:
+        reply, ms = await _ask(bot, item)
+        latencies.append(ms)
+        chosen = proposed_tool(reply)
+        if item.expected_tool is None:
+            side_effect = chosen is not None and (p := bot.registry.get(chosen)) is not None and p.confirm
+            hit = not side_effect
+        else:
+            hit = chosen == item.expected_tool
+        tool_ok += hit
+        args_ok += hit and _args_match(reply, item)
+    answerable = sum(1 for i in questions if i.answerable)
+    unanswerable = len(questions) - answerable
+    return {
+        "answers": {
+            "resolved": resolved,
+            "resolved_rate": round(resolved / answerable, 4) if answerable else 0.0,
+            "wrong_answers": wrong,
+            "false_escalation_rate": round(escalated_answerable / answerable, 4) if answerable else 0.0,
+            "escalation_recall": round(escalated_unanswerable / unanswerable, 4) if unanswerable else 0.0,
+        },
+        "actions": {
+            "n": len(actions),
+            "tool_accuracy": round(tool_ok / len(actions), 4) if actions else 0.0,
+            "args_accuracy": round(args_ok / len(actions), 4) if actions else 0.0,
+        },
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+    }
+
+
+async def _ask(bot: Bot, item: QAItem) -> tuple[Reply, float]:
+    message = IncomingMessage(
+        platform=EVAL_PLATFORM,
+        user_id=user_for(item.user_groups),
+        text=item.question,
+        thread_id=item.id,  # every question starts its own conversation
+        lang_hint=item.lang,
+    )
+    if item.now:
+        message.received_at = datetime.fromisoformat(item.now)
+    started = time.perf_counter()
+    reply = await bot.ahandle(message)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert reply is not None  # no event id, so never treated as a duplicate
+    return reply, elapsed
+
+
+def _args_match(reply: Reply, item: QAItem) -> bool:
+    action = next((a for a in reply.actions if a.tool == item.expected_tool), None)
+    got = action.arguments if action else {}
+    for key, want in item.expected_args.items():
+        have = got.get(key)
+        if isinstance(want, str) and isinstance(have, str):
+            if want.lower() != have.lower():
+                return False
+        elif want != have:
+            return False
+    return True

@@ -1,0 +1,36 @@
+"""Persistence: SQLModel tables over SQLite by default or any SQLAlchemy URL (PostgreSQL in production)."""
+
+from bot.store._database import Database, DatabaseUnavailable
+from bot.store._tables import (
+    AuditEntry,
+    Case,
+    CaseMessage,
+    Conversation,
+    DigestRun,
+    Feedback,
+    Outbox,
+    PendingConfirmation,
+    ProcessedEvent,
+    Ticket,
+    TicketComment,
+    TimeOffRequest,
+    Turn,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Case",
+    "CaseMessage",
+    "Conversation",
+    "Database",
+    "DatabaseUnavailable",
+    "DigestRun",
+    "Feedback",
+    "Outbox",
+    "PendingConfirmation",
+    "ProcessedEvent",
+    "Ticket",
+    "TicketComment",
+    "TimeOffRequest",
+    "Turn",
+]

@@ -1,0 +1,211 @@
+"""Tickets to the IT, HR, facilities and finance teams, kept in the bot's database."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from bot.store import Ticket, TicketComment
+from bot.tools._plugin import ToolContext, ToolError, tool
+from bot.types import utcnow
+
+# Words that name each queue, for models (and the offline router) that must pick one from a request.
+CATEGORY_WORDS: dict[str, list[str]] = {
+    "it": [
+        "it",
+        "ti",
+        "informatica",
+        "portatil",
+        "laptop",
+        "ordenador",
+        "computer",
+        "pantalla",
+        "monitor",
+        "vpn",
+        "password",
+        "contrasena",
+        "correo",
+        "email",
+        "software",
+        "wifi",
+        "teclado",
+        "keyboard",
+    ],
+    "hr": ["hr", "rrhh", "recursos humanos", "human resources", "nomina", "payroll", "contrato", "contract"],
+    "facilities": [
+        "facilities",
+        "mantenimiento",
+        "maintenance",
+        "oficina",
+        "office",
+        "cocina",
+        "kitchen",
+        "bano",
+        "bathroom",
+        "aire acondicionado",
+        "calefaccion",
+        "heating",
+        "fregadero",
+        "sink",
+        "silla",
+        "chair",
+        "luz",
+        "light",
+        "leak",
+        "fuga",
+        "gotea",
+    ],
+    "finance": [
+        "finance",
+        "finanzas",
+        "factura",
+        "invoice",
+        "reembolso",
+        "reimbursement",
+        "gasto",
+        "expense",
+    ],
+    "other": [],
+}
+Category = Annotated[
+    Literal["it", "hr", "facilities", "finance", "other"],
+    Field(json_schema_extra={"x-words": CATEGORY_WORDS, "x-fallback": "other"}),
+]
+
+TicketId = Annotated[int, Field(ge=1, json_schema_extra={"x-words": ["ticket", "incidencia", "#"]})]
+
+_OPEN = {"es": "Abrir un ticket de {category}: «{summary}»", "en": "Open a {category} ticket: “{summary}”"}
+_COMMENT = {"es": "Comentar en el ticket #{id}: «{text}»", "en": "Comment on ticket #{id}: “{text}”"}
+
+
+def _describe_open(args: BaseModel, lang: str) -> str:
+    data = args.model_dump()
+    return _OPEN.get(lang, _OPEN["en"]).format(category=data["category"], summary=data["summary"])
+
+
+def _describe_comment(args: BaseModel, lang: str) -> str:
+    data = args.model_dump()
+    return _COMMENT.get(lang, _COMMENT["en"]).format(id=data["ticket_id"], text=data["text"])
+
+
+def _es(ctx: ToolContext) -> bool:
+    return ctx.lang == "es"
+
+
+@tool(
+    permission="employee",
+    confirm=True,
+    summarize=_describe_open,
+    examples=(
+        "Mi portátil no enciende, abre un ticket a IT",
+        "Open a facilities ticket: the kitchen sink is leaking",
+        "Abre una incidencia: no me funciona la VPN",
+        "Please open a ticket, my laptop screen is broken",
+        "Raise an IT ticket: I can't log in to the VPN",
+        "Crea un ticket para mantenimiento, no funciona la calefacción",
+    ),
+)
+def open_ticket(
+    ctx: ToolContext,
+    category: Category,
+    summary: Annotated[str, Field(min_length=3, max_length=500)],
+) -> str:
+    """Open a support ticket for the requester with a team: it, hr, facilities, finance or other.
+    Use it when the user asks to open, file or raise a ticket or reports something broken that a team
+    must fix. Do not use it to answer questions about how a process works: search the norms instead."""
+    with ctx.db.session() as s:
+        ticket = Ticket(requester=ctx.requester, category=category, summary=summary)
+        s.add(ticket)
+        s.flush()
+        number = ticket.id
+    if _es(ctx):
+        return f"Ticket #{number} abierto para {category}: «{summary}». Te avisaré de los cambios."
+    return f"Ticket #{number} opened with {category}: “{summary}”. You'll hear about changes here."
+
+
+def _own_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
+    with ctx.db.session() as s:
+        ticket = s.get(Ticket, ticket_id)
+    # Someone else's ticket looks exactly like a missing one: ids must not reveal who asked for what.
+    if ticket is None or (ticket.requester != ctx.requester and "admins" not in ctx.groups):
+        raise ToolError(
+            f"No encuentro el ticket #{ticket_id} entre los tuyos."
+            if _es(ctx)
+            else f"I can't find ticket #{ticket_id} among yours."
+        )
+    return ticket
+
+
+@tool(
+    permission="employee",
+    examples=(
+        "¿Cómo va el ticket 42?",
+        "What's the status of ticket 1017?",
+        "¿En qué estado está la incidencia 7?",
+        "Any news on ticket 15?",
+    ),
+)
+def ticket_status(ctx: ToolContext, ticket_id: TicketId) -> str:
+    """Show the status and latest comments of one of the requester's tickets, by its number."""
+    ticket = _own_ticket(ctx, ticket_id)
+    with ctx.db.session() as s:
+        comments = s.exec(
+            select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(col(TicketComment.at))
+        ).all()
+    last = f" — {comments[-1].text}" if comments else ""
+    if _es(ctx):
+        return f"Ticket #{ticket.id} ({ticket.category}): {ticket.status}. «{ticket.summary}»{last}"
+    return f"Ticket #{ticket.id} ({ticket.category}): {ticket.status}. “{ticket.summary}”{last}"
+
+
+@tool(
+    permission="employee",
+    examples=(
+        "What tickets do I have open?",
+        "¿Qué tickets tengo abiertos?",
+        "List my tickets",
+        "Enséñame mis incidencias",
+    ),
+)
+def my_tickets(ctx: ToolContext) -> str:
+    """List the requester's tickets that are not closed, newest first."""
+    with ctx.db.session() as s:
+        tickets = s.exec(
+            select(Ticket)
+            .where(Ticket.requester == ctx.requester, Ticket.status != "closed")
+            .order_by(col(Ticket.id).desc())
+        ).all()
+    if not tickets:
+        return "No tienes tickets abiertos." if _es(ctx) else "You have no open tickets."
+    lines = [f"#{t.id} · {t.category} · {t.status} · {t.summary}" for t in tickets]
+    head = "Tus tickets abiertos:" if _es(ctx) else "Your open tickets:"
+    return "\n".join([head, *lines])
+
+
+@tool(
+    permission="employee",
+    confirm=True,
+    summarize=_describe_comment,
+    examples=(
+        "Add a comment to ticket 42: still broken after a restart",
+        "Comenta en el ticket 42: sigue igual",
+        "Añade al ticket 8 que ya he reiniciado el equipo",
+    ),
+)
+def comment_ticket(
+    ctx: ToolContext, ticket_id: TicketId, text: Annotated[str, Field(min_length=1, max_length=2000)]
+) -> str:
+    """Add a comment to one of the requester's tickets, by its number."""
+    ticket = _own_ticket(ctx, ticket_id)
+    with ctx.db.session() as s:
+        s.add(TicketComment(ticket_id=ticket_id, author=ctx.requester, text=text))
+        stored = s.get(Ticket, ticket.id)
+        if stored is not None:
+            stored.updated_at = utcnow()
+    return (
+        f"Comentario añadido al ticket #{ticket_id}."
+        if _es(ctx)
+        else f"Comment added to ticket #{ticket_id}."
+    )

@@ -1,0 +1,224 @@
+"""Time off: employees request it and check their balance; managers approve or reject."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from bot.store import TimeOffRequest
+from bot.tools._plugin import ToolContext, ToolError, tool
+from bot.types import utcnow
+
+KIND_WORDS: dict[str, list[str]] = {
+    "sick": ["sick", "enfermo", "enferma", "enfermedad", "baja", "ill", "medico", "doctor"],
+    "personal": ["personal", "asuntos propios", "asunto propio", "moscoso"],
+    "vacation": [
+        "vacaciones",
+        "vacation",
+        "holiday",
+        "holidays",
+        "pto",
+        "dias libres",
+        "day off",
+        "days off",
+    ],
+    "other": ["otro", "other"],
+}
+Kind = Annotated[
+    Literal["vacation", "sick", "personal", "other"],
+    Field(json_schema_extra={"x-words": KIND_WORDS, "x-fallback": "vacation"}),
+]
+RequestId = Annotated[
+    int, Field(ge=1, json_schema_extra={"x-words": ["solicitud", "request", "peticion", "#"]})
+]
+Approve = Annotated[
+    bool,
+    Field(
+        json_schema_extra={
+            "x-true-words": ["approve", "aprueba", "aprobar", "acepta", "aceptar", "accept", "ok"],
+            "x-false-words": ["reject", "rechaza", "rechazar", "deniega", "denegar", "deny", "decline"],
+        }
+    ),
+]
+DEFAULT_BALANCE = {"vacation": 23, "personal": 3}
+_KIND_NAMES = {
+    "es": {
+        "vacation": "vacaciones",
+        "sick": "baja por enfermedad",
+        "personal": "asuntos propios",
+        "other": "otro",
+    },
+    "en": {"vacation": "vacation", "sick": "sick leave", "personal": "personal time", "other": "other"},
+}
+
+
+def working_days(start: date, end: date) -> int:
+    return sum(1 for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
+
+
+def _lang(lang: str) -> str:
+    return "es" if lang == "es" else "en"
+
+
+def _describe_request(args: BaseModel, lang: str) -> str:
+    d = args.model_dump()
+    kind = _KIND_NAMES[_lang(lang)][d["kind"]]
+    days = working_days(d["start"], d["end"])
+    if lang == "es":
+        return f"Solicitar {kind} del {d['start']:%d/%m/%Y} al {d['end']:%d/%m/%Y} ({days} días laborables)"
+    return f"Request {kind} from {d['start']:%Y-%m-%d} to {d['end']:%Y-%m-%d} ({days} working days)"
+
+
+def _describe_decision(args: BaseModel, lang: str) -> str:
+    d = args.model_dump()
+    if lang == "es":
+        return f"{'Aprobar' if d['approve'] else 'Rechazar'} la solicitud de ausencia #{d['request_id']}"
+    return f"{'Approve' if d['approve'] else 'Reject'} time-off request #{d['request_id']}"
+
+
+@tool(
+    permission="employee",
+    confirm=True,
+    summarize=_describe_request,
+    examples=(
+        "Quiero pedir vacaciones del 3 al 7 de marzo",
+        "I'd like to take PTO from December 21 to December 31",
+        "Necesito pedir un día personal el viernes",
+        "I'm sick today, please log a sick day for me",
+        "Book me holidays March 3-7",
+        "Me cojo unos días libres del 2 al 4 de enero",
+        "Estoy enfermo, hoy no voy a trabajar",
+        "Request vacation days from July 1 to July 15",
+    ),
+)
+def request_time_off(
+    ctx: ToolContext,
+    start: date,
+    end: date,
+    kind: Kind,
+    note: Annotated[str, Field(max_length=500)] = "",
+) -> str:
+    """Request time off for the requester between two dates (inclusive): vacation, sick, personal or
+    other. Use it only when the user wants to take days off on specific dates; questions about how
+    time off works belong to the norms search."""
+    if end < start:
+        raise ToolError(
+            "La fecha final es anterior a la inicial."
+            if ctx.lang == "es"
+            else "The end date is before the start."
+        )
+    if kind != "sick" and start < ctx.today:
+        raise ToolError(
+            "No se puede pedir tiempo libre en el pasado."
+            if ctx.lang == "es"
+            else "Time off can't start in the past."
+        )
+    with ctx.db.session() as s:
+        overlapping = s.exec(
+            select(TimeOffRequest).where(
+                TimeOffRequest.requester == ctx.requester,
+                col(TimeOffRequest.status).in_(["pending", "approved"]),
+                TimeOffRequest.start <= end,
+                TimeOffRequest.end >= start,
+            )
+        ).first()
+        if overlapping is not None:
+            raise ToolError(
+                f"Ya tienes la solicitud #{overlapping.id} en esas fechas."
+                if ctx.lang == "es"
+                else f"Request #{overlapping.id} already covers those dates."
+            )
+        request = TimeOffRequest(
+            requester=ctx.requester, start=start, end=end, kind=kind, note=note, days=working_days(start, end)
+        )
+        s.add(request)
+        s.flush()
+        number, days = request.id, request.days
+    if ctx.lang == "es":
+        return f"Solicitud #{number} registrada ({days} días laborables); tu responsable la revisará."
+    return f"Request #{number} filed ({days} working days); your manager will review it."
+
+
+@tool(
+    permission="employee",
+    examples=(
+        "¿Cuántos días de vacaciones me quedan?",
+        "How many PTO days do I have left?",
+        "¿Qué saldo de días libres tengo?",
+        "What's my vacation balance?",
+        "¿En qué estado están mis solicitudes de vacaciones?",
+        "Show my time off requests",
+    ),
+)
+def time_off_status(ctx: ToolContext) -> str:
+    """Show the requester's own time-off requests this year and the days they have left."""
+    year_start = date(ctx.today.year, 1, 1)
+    with ctx.db.session() as s:
+        requests = s.exec(
+            select(TimeOffRequest)
+            .where(TimeOffRequest.requester == ctx.requester, TimeOffRequest.end >= year_start)
+            .order_by(col(TimeOffRequest.start))
+        ).all()
+    balance = {
+        **DEFAULT_BALANCE,
+        **{k: int(v) for k, v in ctx.options.get("time_off", {}).get("balance", {}).items()},
+    }
+    lang = _lang(ctx.lang)
+    lines = []
+    for kind, allowance in balance.items():
+        used = sum(r.days for r in requests if r.kind == kind and r.status in ("pending", "approved"))
+        name = _KIND_NAMES[lang].get(kind, kind)
+        lines.append(
+            f"{name}: {allowance - used} de {allowance} días disponibles"
+            if lang == "es"
+            else f"{name}: {allowance - used} of {allowance} days left"
+        )
+    for r in requests:
+        lines.append(f"#{r.id} · {_KIND_NAMES[lang][r.kind]} · {r.start} → {r.end} · {r.status}")
+    return "\n".join(lines)
+
+
+@tool(
+    permission="time_off.decide",
+    confirm=True,
+    summarize=_describe_decision,
+    examples=(
+        "Approve time-off request 7",
+        "Rechaza la solicitud 12, no hay cobertura esa semana",
+        "Aprueba la solicitud de vacaciones 31",
+        "Reject request 9, we need cover that week",
+    ),
+)
+def decide_time_off(
+    ctx: ToolContext,
+    request_id: RequestId,
+    approve: Approve,
+    note: Annotated[str, Field(max_length=500)] = "",
+) -> str:
+    """Approve (approve=true) or reject (approve=false) a pending time-off request by its number.
+    Only for managers; a manager cannot decide their own request."""
+    with ctx.db.session() as s:
+        request = s.get(TimeOffRequest, request_id)
+        if request is None or request.status != "pending":
+            raise ToolError(
+                f"No hay ninguna solicitud pendiente #{request_id}."
+                if ctx.lang == "es"
+                else f"There is no pending request #{request_id}."
+            )
+        if request.requester == ctx.requester:
+            raise ToolError(
+                "No puedes decidir tu propia solicitud."
+                if ctx.lang == "es"
+                else "You can't decide your own request."
+            )
+        request.status = "approved" if approve else "rejected"
+        request.decided_by, request.decided_at, request.decision_note = ctx.requester, utcnow(), note
+    verdict = (
+        ("aprobada" if approve else "rechazada")
+        if ctx.lang == "es"
+        else ("approved" if approve else "rejected")
+    )
+    return f"Solicitud #{request_id} {verdict}." if ctx.lang == "es" else f"Request #{request_id} {verdict}."

@@ -1,0 +1,96 @@
+"""The two types that cross the line between adapters and the core: what came in, what goes out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Action", "Button", "ButtonKind", "Citation", "IncomingMessage", "Outcome", "Reply", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """Aware UTC, what every table stores; local time exists only at the edges (dates users type, digests)."""
+    return datetime.now(UTC)
+
+
+class IncomingMessage(BaseModel):
+    """One message from a person, as any adapter sees it."""
+
+    platform: str  # "slack", "teams", "console"
+    user_id: str
+    text: str
+    tenant_id: str = ""
+    user_name: str = ""
+    channel_id: str = ""
+    thread_id: str = ""
+    is_direct: bool = True
+    event_id: str = ""  # the platform's id for this delivery, for de-duplication
+    received_at: datetime = Field(default_factory=utcnow)
+    lang_hint: str = ""  # the platform's locale for this user, when it tells
+
+    @property
+    def requester(self) -> str:
+        """The identity groups and permissions are keyed on: `platform:user_id`."""
+        return f"{self.platform}:{self.user_id}"
+
+    @property
+    def conversation_key(self) -> str:
+        return ":".join((self.platform, self.tenant_id, self.channel_id or self.user_id, self.thread_id))
+
+
+class Citation(BaseModel):
+    title: str
+    section: list[str] = Field(default_factory=list)
+    source: str  # path relative to the norms folder, or a URL
+    snippet: str
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"  # a cited answer from the norms
+    ACTION_PROPOSED = "action_proposed"  # waiting for the user's confirmation
+    ACTION_DONE = "action_done"  # a tool ran (read-only, or confirmed)
+    ESCALATED = "escalated"  # a human case was opened
+    REFUSED = "refused"  # the requester may not do that
+    CLARIFY = "clarify"  # the bot asked for something it needs
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class Action(BaseModel):
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    status: str  # proposed, denied, succeeded, failed, cancelled, expired
+    confirmation_id: str = ""
+    result: str = ""
+
+
+class ButtonKind(StrEnum):
+    FEEDBACK_UP = "feedback_up"
+    FEEDBACK_DOWN = "feedback_down"
+    HUMAN = "human"
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+
+
+class Button(BaseModel):
+    kind: ButtonKind
+    label: str
+    value: str  # what comes back when pressed: a turn id or a confirmation id
+
+
+class Reply(BaseModel):
+    """What the bot says; the adapter decides how it looks."""
+
+    text: str
+    lang: str = "en"
+    outcome: Outcome = Outcome.ANSWERED
+    citations: list[Citation] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+    escalated: bool = False
+    case_id: int | None = None
+    confidence: float = 0.0
+    buttons: list[Button] = Field(default_factory=list)
+    turn_id: int | None = None

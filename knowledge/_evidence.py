@@ -1,0 +1,167 @@
+"""How well the retrieved passages answer a question, and which of their sentences do.
+
+Cosine similarity cannot tell an unanswerable question from an answerable one (on a labour agreement
+both score alike), so confidence rests on what the user asked about: the share of the question's topic
+words (weighted by rarity, synonyms counting less, multi-word terms only when adjacent) that one short
+window of a retrieved passage covers, and whether the question's most specific word appears at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import yaml
+
+from knowledge._query import AnalyzedQuery, Slot
+from knowledge._text import Analyzer, Language, fold, words
+
+if TYPE_CHECKING:
+    from knowledge._index import Hit
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_MAX_WINDOW_CHARS = 420
+_QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much|long)|cu[aá]ndo|when|plazo|duraci[oó]n)\b", re.I)
+_NUMBERISH = re.compile(
+    r"\d|\b(un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|one|two|three|four|"
+    r"five|six|seven|eight|nine|ten|fifteen|twenty|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+    r"septiembre|octubre|noviembre|diciembre|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december|month|months|mes|meses|año|años|year|years)\b",
+    re.I,
+)
+_EVIDENCE_PASSAGES = 5
+_MIN_WINDOW_CHARS = 140
+
+
+@dataclass(frozen=True)
+class Window:
+    """One to two consecutive sentences of a passage: what an answer quotes."""
+
+    hit: Hit
+    rank: int  # 1-based rank of the passage in the search results
+    text: str
+    coverage: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    confidence: float  # 0..1: share of the question's topic the best window covers
+    missing: tuple[str, ...]  # the question's words no passage speaks of
+    windows: tuple[Window, ...]  # best first
+
+    @property
+    def best(self) -> Window | None:
+        return self.windows[0] if self.windows else None
+
+
+@lru_cache(maxsize=1)
+def light_words() -> dict[str, frozenset[str]]:
+    data = yaml.safe_load(resources.files("knowledge").joinpath("data/light_words.yaml").read_text("utf-8"))
+    return {lang: frozenset(fold(w) for w in data[lang]) for lang in ("es", "en")}
+
+
+class EvidenceJudge:
+    def __init__(self, analyzer: Analyzer, document_frequency: dict[str, int], n_passages: int) -> None:
+        self._analyzer = analyzer
+        self._df = document_frequency
+        self._n = max(1, n_passages)
+        light = light_words()
+        self._light = {lang: frozenset(analyzer.stem(sorted(light[lang]), lang)) for lang in ("es", "en")}
+
+    def idf(self, term: str) -> float:
+        df = self._df.get(term, 0)
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+
+    def judge(self, query: str, analyzed: AnalyzedQuery, hits: Sequence[Hit]) -> Evidence:
+        topic = [
+            (slot, self._weight(slot)) for slot in analyzed.slots if not self._is_light(slot, analyzed.lang)
+        ]
+        total = sum(w for _, w in topic)
+        wants_quantity = bool(_QUANTITY.search(query))
+        windows: list[Window] = []
+        seen_terms: set[str] = set()
+        for rank, hit in enumerate(hits[:_EVIDENCE_PASSAGES], 1):
+            lang: Language = "es" if hit.chunk.lang == "es" else "en"
+            heading = self._analyzer.terms(" ".join(hit.chunk.heading_path), lang)
+            seen_terms.update(heading)
+            for text in _windows(hit.chunk.text):
+                terms = self._analyzer.terms(text, lang)
+                seen_terms.update(terms)
+                got = sum(w * _slot_match(slot, terms, heading) for slot, w in topic)
+                coverage = got / total if total else 0.0
+                score = coverage + 0.15 * (wants_quantity and bool(_NUMBERISH.search(text))) - 0.03 * rank
+                windows.append(Window(hit, rank, text, coverage, score))
+        windows.sort(key=lambda w: -w.score)
+        missing = tuple(
+            " ".join(_own_words(slot))
+            for slot, _ in topic
+            if not any(all(t in seen_terms for t in alt) for alt in slot.alternatives)
+        )
+        confidence = windows[0].coverage if windows else 0.0
+        if topic and _most_specific_missing(topic, seen_terms):
+            confidence = min(confidence, 0.2)
+        return Evidence(round(confidence, 3), missing, tuple(windows))
+
+    def _weight(self, slot: Slot) -> float:
+        return max(self.idf(t) for t in _own_words(slot))
+
+    def _is_light(self, slot: Slot, lang: Language) -> bool:
+        return all(t in self._light[lang] for t in _own_words(slot))
+
+
+def _own_words(slot: Slot) -> tuple[str, ...]:
+    """The user's own wording of the slot (weight 1), as opposed to synonyms and corrections."""
+    best: tuple[str, ...] = ()
+    for terms, weight in slot.alternatives.items():
+        if not best or weight > slot.alternatives[best]:
+            best = terms
+    return best
+
+
+def _slot_match(slot: Slot, terms: list[str], heading: list[str]) -> float:
+    return max(
+        (
+            weight
+            for alt, weight in slot.alternatives.items()
+            if _contains(terms, alt) or _contains(heading, alt)
+        ),
+        default=0.0,
+    )
+
+
+def _contains(sequence: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    if n == 1:
+        return phrase[0] in sequence
+    return any(tuple(sequence[i : i + n]) == phrase for i in range(len(sequence) - n + 1))
+
+
+def _most_specific_missing(topic: list[tuple[Slot, float]], seen: set[str]) -> bool:
+    slot, _ = max(topic, key=lambda sw: sw[1])
+    return not any(all(t in seen for t in alt) for alt in slot.alternatives)
+
+
+def _windows(text: str) -> list[str]:
+    """Windows start at every sentence and run on to a second one; list items are short, so a window
+    keeps taking them until it holds enough to quote ("Grupo A: seis meses." alone says little)."""
+    units = [u.strip() for u in _SENTENCE.split(text) if words(u)]
+    out = []
+    for i in range(len(units)):
+        if units[i][0].islower():
+            continue  # the tail of a sentence cut by the chunk boundary: quoted only after its start
+        window, taken = units[i], 1
+        for unit in units[i + 1 :]:
+            if len(window) + len(unit) + 1 > _MAX_WINDOW_CHARS:
+                break
+            if taken >= 2 and len(window) >= _MIN_WINDOW_CHARS:
+                break
+            window, taken = f"{window} {unit}", taken + 1
+        if len(words(window)) >= 3:
+            out.append(window[:_MAX_WINDOW_CHARS])
+    return out
