@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -28,14 +28,21 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _MAX_WINDOW_CHARS = 420
 _QUANTITY = re.compile(r"\b(cu[aá]nt[oa]s?|how (many|much|long)|cu[aá]ndo|when|plazo|duraci[oó]n)\b", re.I)
 _NUMBERISH = re.compile(
-    r"\d|\b(un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|one|two|three|four|"
+    r"\d|\b(dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|veinte|two|three|four|"
     r"five|six|seven|eight|nine|ten|fifteen|twenty|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
     r"septiembre|octubre|noviembre|diciembre|january|february|march|april|may|june|july|august|"
     r"september|october|november|december|month|months|mes|meses|año|años|year|years)\b",
     re.I,
 )
-_EVIDENCE_PASSAGES = 5
+_EVIDENCE_PASSAGES = 8  # the search's top five and the documents their overviews link to
+_OVERVIEW_PENALTY = 0.1
+_RERANK = 5
+_MEANING_WEIGHT = 0.5
+_LINK_LIST_PENALTY = 0.25  # a window that is itself the link: it names the page, the page says the rule
+_DOC_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)[^)\s]+\)")
 _MIN_WINDOW_CHARS = 140
+_MAX_QUOTE_CHARS = 700
+_LIST_ITEM = re.compile(r"[a-z]{1,3}[).]\s")
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Window:
     text: str
     coverage: float
     score: float
+    quote: str  # the window with the sentences either side, as the answer shows it
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,17 @@ class EvidenceJudge:
         df = self._df.get(term, 0)
         return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
 
-    def judge(self, query: str, analyzed: AnalyzedQuery, hits: Sequence[Hit]) -> Evidence:
+    def judge(
+        self,
+        query: str,
+        analyzed: AnalyzedQuery,
+        hits: Sequence[Hit],
+        overviews: frozenset[str] = frozenset(),
+        similarity: Callable[[list[str]], Sequence[float]] | None = None,
+    ) -> Evidence:
+        """`overviews`: chunks that summarise another retrieved document; their windows yield to it.
+        `similarity`: the question's cosine with each of some texts; it reorders the leading windows by
+        meaning as well as by words."""
         topic = [
             (slot, self._weight(slot)) for slot in analyzed.slots if not self._is_light(slot, analyzed.lang)
         ]
@@ -90,14 +108,28 @@ class EvidenceJudge:
             lang: Language = "es" if hit.chunk.lang == "es" else "en"
             heading = self._analyzer.terms(" ".join(hit.chunk.heading_path), lang)
             seen_terms.update(heading)
-            for text in _windows(hit.chunk.text):
+            for text, quote in _windows(hit.chunk.text):
                 terms = self._analyzer.terms(text, lang)
                 seen_terms.update(terms)
                 got = sum(w * _slot_match(slot, terms, heading) for slot, w in topic)
                 coverage = got / total if total else 0.0
-                score = coverage + 0.15 * (wants_quantity and bool(_NUMBERISH.search(text))) - 0.03 * rank
-                windows.append(Window(hit, rank, text, coverage, score))
+                score = (
+                    coverage
+                    + 0.15 * (wants_quantity and bool(_NUMBERISH.search(text)))
+                    - 0.03 * rank
+                    - _OVERVIEW_PENALTY * (hit.chunk.chunk_id in overviews)
+                    - _LINK_LIST_PENALTY * (hit.chunk.chunk_id in overviews and bool(_DOC_LINK.search(text)))
+                )
+                windows.append(Window(hit, rank, text, coverage, score, quote))
         windows.sort(key=lambda w: -w.score)
+        if similarity is not None and windows:
+            head = windows[:_RERANK]
+            cosines = similarity([w.text for w in head])
+            head = [
+                replace(w, score=w.score + _MEANING_WEIGHT * float(c))
+                for w, c in zip(head, cosines, strict=True)
+            ]
+            windows = sorted(head, key=lambda w: -w.score) + windows[_RERANK:]
         missing = tuple(
             " ".join(_own_words(slot))
             for slot, _ in topic
@@ -147,13 +179,20 @@ def _most_specific_missing(topic: list[tuple[Slot, float]], seen: set[str]) -> b
     return not any(all(t in seen for t in alt) for alt in slot.alternatives)
 
 
-def _windows(text: str) -> list[str]:
-    """Windows start at every sentence and run on to a second one; list items are short, so a window
-    keeps taking them until it holds enough to quote ("Grupo A: seis meses." alone says little)."""
+def _is_fragment(unit: str) -> bool:
+    """The tail of a sentence cut by the chunk boundary (lower-case start), not a list item like "b) …"."""
+    return unit[0].islower() and not _LIST_ITEM.match(unit)
+
+
+def _windows(text: str) -> list[tuple[str, str]]:
+    """(window, quote) pairs. Windows start at every sentence and run on to a second one; list items are
+    short, so a window keeps taking them until it holds enough ("Grupo A: seis meses." alone says
+    little). The quote adds the sentences either side when they fit: the answer often sits beside the
+    sentence that names the topic."""
     units = [u.strip() for u in _SENTENCE.split(text) if words(u)]
     out = []
     for i in range(len(units)):
-        if units[i][0].islower():
+        if _is_fragment(units[i]):
             continue  # the tail of a sentence cut by the chunk boundary: quoted only after its start
         window, taken = units[i], 1
         for unit in units[i + 1 :]:
@@ -162,6 +201,13 @@ def _windows(text: str) -> list[str]:
             if taken >= 2 and len(window) >= _MIN_WINDOW_CHARS:
                 break
             window, taken = f"{window} {unit}", taken + 1
-        if len(words(window)) >= 3:
-            out.append(window[:_MAX_WINDOW_CHARS])
+        if len(words(window)) < 3:
+            continue
+        quote = window[:_MAX_WINDOW_CHARS]
+        after = i + taken
+        if after < len(units) and len(quote) + len(units[after]) < _MAX_QUOTE_CHARS:
+            quote = f"{quote} {units[after]}"
+        if i > 0 and not _is_fragment(units[i - 1]) and len(quote) + len(units[i - 1]) < _MAX_QUOTE_CHARS:
+            quote = f"{units[i - 1]} {quote}"
+        out.append((window[:_MAX_WINDOW_CHARS], quote))
     return out

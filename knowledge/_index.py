@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import posixpath
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge._documents import Chunk
-from knowledge._embeddings import Vectors, embed_query
+from knowledge._embeddings import Vectors, embed_query, embed_texts
 from knowledge._evidence import Evidence, EvidenceJudge
 from knowledge._query import AnalyzedQuery, QueryAnalyzer, Vocabulary
 from knowledge._settings import KnowledgeSettings
@@ -38,6 +40,34 @@ class Hit:
     score: float
     dense: float  # cosine similarity of query and passage
     lexical: float  # BM25 score normalised by the best passage for this query
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """What one search computed, kept for the evidence step."""
+
+    analyzed: AnalyzedQuery
+    q: Vectors
+    lexical: Scores
+    mask: npt.NDArray[np.bool_]
+    top_lex: float
+    weight: float
+
+
+_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)([^)\s#?]+)")
+_LINK_FOLLOW_DEPTH = 5
+
+
+def linked_documents(chunk: Chunk) -> list[str]:
+    """Corpus paths of the documents a passage links to (relative links, resolved from its document)."""
+    base = posixpath.dirname(chunk.doc_path)
+    found = []
+    for text in (*chunk.heading_path, chunk.text):
+        for m in _LINK.finditer(text):
+            target = posixpath.normpath(posixpath.join(base, m.group(1)))
+            if not target.startswith("..") and target not in found:
+                found.append(target)
+    return found
 
 
 # One query at a time gains nothing from FAISS's OpenMP threads; they only contend with torch's.
@@ -107,6 +137,9 @@ class KnowledgeIndex:
         self._queries = query_analyzer
         self._vocabulary = Vocabulary(bm25.vocab_dict.keys(), settings.fuzzy_min_score)
         self._audiences = [c.audience for c in self.chunks]
+        self._doc_chunks: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self._doc_chunks.setdefault(c.doc_path, []).append(i)
         self._masks: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
         postings = np.diff(np.asarray(bm25.scores["indptr"]))
         df = {term: int(postings[i]) for term, i in bm25.vocab_dict.items() if i < len(postings)}
@@ -150,15 +183,52 @@ class KnowledgeIndex:
     def search_with_evidence(
         self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()
     ) -> tuple[list[Hit], Evidence]:
-        """The ranked passages and how well they answer the question (see `knowledge._evidence`)."""
-        hits, analyzed = self._search(query, k, groups)
-        if analyzed is None:
-            return hits, Evidence(0.0, (), ())
-        return hits, self._judge.judge(query, analyzed, hits)
+        """The ranked passages and how well they answer the question (see `knowledge._evidence`).
 
-    def _search(
-        self, query: str, k: int | None, groups: frozenset[str]
-    ) -> tuple[list[Hit], AnalyzedQuery | None]:
+        An overview passage that links to another document of the corpus ("[Travel Policy](travel.md)")
+        brings that document's best passage along, and yields to it: the details live there."""
+        hits, ranked = self._search(query, k, groups)
+        if ranked is None:
+            return hits, Evidence(0.0, (), ())
+        hits, overviews = self._follow_links(hits, ranked)
+
+        def similarity(texts: list[str]) -> Scores:
+            vectors = embed_texts(self._embedder, texts, len(texts))
+            return np.einsum("ij,j->i", vectors, ranked.q[0])
+
+        return hits, self._judge.judge(query, ranked.analyzed, hits, overviews, similarity)
+
+    def _follow_links(self, hits: list[Hit], ranked: _Ranked) -> tuple[list[Hit], frozenset[str]]:
+        present = {h.chunk.doc_path for h in hits}
+        out: list[Hit] = []
+        overviews: set[str] = set()
+        for rank, hit in enumerate(hits):
+            out.append(hit)
+            if rank >= _LINK_FOLLOW_DEPTH:
+                continue
+            for target in linked_documents(hit.chunk):
+                ids = [i for i in self._doc_chunks.get(target, ()) if ranked.mask[i]]
+                if not ids or target == hit.chunk.doc_path:
+                    continue
+                overviews.add(hit.chunk.chunk_id)
+                if target in present:
+                    continue
+                present.add(target)
+                dense = self.snapshot.embeddings[ids] @ ranked.q[0]
+                fused = ranked.weight * dense + (1 - ranked.weight) * ranked.lexical[ids] / ranked.top_lex
+                best = int(np.argmax(fused))
+                chunk = self.chunks[ids[best]]
+                out.append(
+                    Hit(
+                        chunk,
+                        float(fused[best]),
+                        float(dense[best]),
+                        float(ranked.lexical[ids[best]]) / ranked.top_lex,
+                    )
+                )
+        return out, frozenset(overviews)
+
+    def _search(self, query: str, k: int | None, groups: frozenset[str]) -> tuple[list[Hit], _Ranked | None]:
         k = k or self._settings.top_k
         if not self.chunks or not query.strip():
             return [], None
@@ -186,7 +256,7 @@ class KnowledgeIndex:
             )
             for j in order
         ]
-        return hits, analyzed
+        return hits, _Ranked(analyzed, q, lexical, mask, top_lex, w)
 
     def _candidates(self, q: Vectors, lexical: Scores, mask: npt.NDArray[np.bool_]) -> list[int]:
         n_hidden = int((~mask).sum())

@@ -33,7 +33,7 @@ ESCALATE_DESCRIPTION = (
     "weak, or the user asks for a person. Give a one-line reason. The team replies in this conversation."
 )
 _QUOTES = 3
-_CLOSE_TO_BEST = 0.75
+_CLOSE_TO_BEST = 0.6
 
 
 class SearchArgs(BaseModel):
@@ -123,13 +123,13 @@ class TurnTools:
         passages = []
         for window in _distinct(evidence.windows):
             ref = len(self.state.quotes) + 1
-            self.state.quotes[ref] = Quote(ref, window.hit.chunk, window.text)
+            self.state.quotes[ref] = Quote(ref, window.hit.chunk, window.quote)
             passages.append(
                 {
                     "ref": ref,
                     "citation": window.hit.chunk.citation,
                     "source": window.hit.chunk.doc_path,
-                    "quote": window.text,
+                    "quote": window.quote,
                 }
             )
         strong = evidence.confidence >= self.policy.min_confidence and bool(passages)
@@ -249,19 +249,15 @@ def _distinct(windows: tuple[Window, ...]) -> list[Window]:
     for w in windows:
         if len(chosen) == _QUOTES or (chosen and w.score < _CLOSE_TO_BEST * chosen[0].score):
             break
-        if any(
-            w.hit.chunk.chunk_id == c.hit.chunk.chunk_id
-            and (w.text in c.text or c.text in w.text or _overlap(w.text, c.text))
-            for c in chosen
-        ):
+        if any(w.hit.chunk.chunk_id == c.hit.chunk.chunk_id and _overlap(w.quote, c.quote) for c in chosen):
             continue
         chosen.append(w)
     return chosen
 
 
 def _overlap(a: str, b: str) -> bool:
-    head = a[:60]
-    return head in b or b[:60] in a
+    """Quotes from one passage overlap when either holds a sentence-sized piece of the other."""
+    return a in b or b in a or a[:60] in b or b[:60] in a or a[-60:] in b or b[-60:] in a
 
 
 def _topic(quote: Quote | None) -> str:
