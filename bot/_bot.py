@@ -86,6 +86,13 @@ class Bot:
         registry = ToolRegistry.load(settings.plugins, settings.permissions)
         return cls(settings, db, kb, registry, llm or build_llm(settings.llm, Router(kb.analyzer)))
 
+    async def aclose(self) -> None:
+        """Release connections: the model's HTTP client (hosted providers) and the database pool."""
+        client = getattr(self.llm, "_aclient", None)
+        if client is not None and hasattr(client, "close"):
+            await client.close()
+        self.db.dispose()
+
     # --- one message ----------------------------------------------------------------------------------
 
     async def ahandle(self, message: IncomingMessage) -> Reply | None:

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'backoffice.db'}"
 
 
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build the settings from an optional YAML file, the environment, then explicit overrides."""
     data: dict[str, Any] = {}
@@ -107,7 +117,8 @@ def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] 
     try:
         settings = Settings(**data)
         if overrides:
-            settings = settings.model_copy(update=dict(overrides))
+            # model_validate skips the environment, so explicit overrides (flags, tests) win over it.
+            settings = Settings.model_validate(_merge(settings.model_dump(), overrides))
     except ValidationError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from exc
     return settings

@@ -36,8 +36,10 @@ _NUMBERISH = re.compile(
 )
 _EVIDENCE_PASSAGES = 8  # the search's top five and the documents their overviews link to
 _OVERVIEW_PENALTY = 0.1
+_POSITION_PENALTY = 0.01
+_TITLE_WEIGHT = 0.05
 _RERANK = 5
-_MEANING_WEIGHT = 0.5
+_MEANING_WEIGHT = 0.35
 _LINK_LIST_PENALTY = 0.25  # a window that is itself the link: it names the page, the page says the rule
 _DOC_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)[^)\s]+\)")
 _MIN_WINDOW_CHARS = 140
@@ -92,7 +94,7 @@ class EvidenceJudge:
         analyzed: AnalyzedQuery,
         hits: Sequence[Hit],
         overviews: frozenset[str] = frozenset(),
-        similarity: Callable[[list[str]], Sequence[float]] | None = None,
+        similarity: Callable[[list[str]], list[float]] | None = None,
     ) -> Evidence:
         """`overviews`: chunks that summarise another retrieved document; their windows yield to it.
         `similarity`: the question's cosine with each of some texts; it reorders the leading windows by
@@ -108,7 +110,9 @@ class EvidenceJudge:
             lang: Language = "es" if hit.chunk.lang == "es" else "en"
             heading = self._analyzer.terms(" ".join(hit.chunk.heading_path), lang)
             seen_terms.update(heading)
-            for text, quote in _windows(hit.chunk.text):
+            # A section whose title names what was asked is the place the answer lives.
+            titled = sum(w * _slot_match(slot, [], heading) for slot, w in topic) / total if total else 0.0
+            for position, (text, quote) in enumerate(_windows(hit.chunk.text)):
                 terms = self._analyzer.terms(text, lang)
                 seen_terms.update(terms)
                 got = sum(w * _slot_match(slot, terms, heading) for slot, w in topic)
@@ -116,7 +120,10 @@ class EvidenceJudge:
                 score = (
                     coverage
                     + 0.15 * (wants_quantity and bool(_NUMBERISH.search(text)))
+                    + _TITLE_WEIGHT * titled
                     - 0.03 * rank
+                    # a section states its rule first and its exceptions after
+                    - _POSITION_PENALTY * min(position, 5)
                     - _OVERVIEW_PENALTY * (hit.chunk.chunk_id in overviews)
                     - _LINK_LIST_PENALTY * (hit.chunk.chunk_id in overviews and bool(_DOC_LINK.search(text)))
                 )

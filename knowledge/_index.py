@@ -192,9 +192,9 @@ class KnowledgeIndex:
             return hits, Evidence(0.0, (), ())
         hits, overviews = self._follow_links(hits, ranked)
 
-        def similarity(texts: list[str]) -> Scores:
+        def similarity(texts: list[str]) -> list[float]:
             vectors = embed_texts(self._embedder, texts, len(texts))
-            return np.einsum("ij,j->i", vectors, ranked.q[0])
+            return [float(c) for c in vectors @ ranked.q[0]]
 
         return hits, self._judge.judge(query, ranked.analyzed, hits, overviews, similarity)
 

@@ -94,9 +94,8 @@ def find_date_range(text: str, today: date) -> tuple[date, date] | None:
     for pattern in _RANGES:
         match = pattern.search(folded)
         if match:
-            found = _range(match.groupdict(), today)
-            if found:
-                return found
+            # A range that makes no sense ("del 9 al 3") is not read as the single date inside it.
+            return _range(match.groupdict(), today)
     for pattern in _SINGLES:
         match = pattern.search(folded)
         if match:

@@ -220,7 +220,7 @@ def compose_answer(passages: list[dict[str, Any]], lang: str) -> str:
     for p in passages:
         quote = " ".join(str(p["quote"]).split())
         lines.append(f"> {quote} [{p['ref']}]")
-    return "\n".join(lines)
+    return "\n\n".join(lines)  # one blank line apart: Markdown keeps them separate quotes
 
 
 def _call(name: str, arguments: dict[str, Any]) -> ChatMessage:

@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.agent._dates import find_date_range
 from knowledge import Language, detect_language, fold
-from knowledge._evidence import light_words
 from knowledge._text import Analyzer
 
 EXAMPLES_KEY = "x-example-requests"
@@ -37,6 +36,10 @@ _HOW_TO = re.compile(
     r"how (?:do|can|should|does|would) (?:i|we|you|one|an?)|how to|"
     r"what(?:'s| is) the (?:process|procedure|policy)|cual es el (?:proceso|procedimiento)|"
     r"que (?:tengo|hay) que hacer|que necesito para|where (?:do|can|should) i|donde (?:se|puedo))\b"
+)
+_NOT_A_CUE = frozenset(
+    "cuanto cuantos cuanta cuantas cuando como donde que cual cuales quien por favor gracias "
+    "how much many when where what which who whom please thanks thank you".split()
 )
 _FOLLOW_UP = re.compile(
     r"^\W*(?:y|and|e|tambien|also|what about|and what about|y si|and if|y para|and for)\b"
@@ -71,9 +74,9 @@ class Route:
 class Router:
     def __init__(self, analyzer: Analyzer | None = None) -> None:
         self._analyzer = analyzer or Analyzer()
-        # Question shapes ("cuántos", "tengo", "how much") say nothing about which tool is meant.
+        # Question words and courtesy ("cuántos", "how much", "por favor") say nothing about the tool.
         self._light: dict[Language, frozenset[str]] = {
-            lang: frozenset(self._analyzer.stem(sorted(light_words()[lang]), lang)) for lang in ("es", "en")
+            lang: frozenset(self._analyzer.stem(sorted(_NOT_A_CUE), lang)) for lang in ("es", "en")
         }
 
     def wants_human(self, text: str) -> bool:
@@ -93,22 +96,25 @@ class Router:
         message = set(self._terms(text, lang))
         term_tools = self._term_tools(tools)
         weights = {t: math.log(1 + len(tools) / len(owners)) for t, owners in term_tools.items()}
-        best: tuple[float, ToolSpec] | None = None
+        best: tuple[bool, float, ToolSpec] | None = None
         for spec in tools:
             score = max((_coverage(message, set(self._both(e)), weights) for e in spec.examples), default=0.0)
             distinctive = {t for t, owners in term_tools.items() if owners == {spec.name}}
-            # A word only this tool's examples use, or one of its examples in full.
-            if not (message & distinctive or score >= 0.999):
+            # A word only this tool's examples use, or one of its examples in full; a tool with its own
+            # word in the message beats one that only shares an example's words ("open a ticket, my
+            # laptop…" is not "what tickets do I have open?").
+            own_word = bool(message & distinctive)
+            if not (own_word or score >= 0.999):
                 continue
             floor = _MIN_SCORE if spec.required else _MIN_SCORE_NO_ARGUMENTS
-            if score >= floor and (best is None or score > best[0]):
-                best = (score, spec)
+            if score >= floor and (best is None or (own_word, score) > best[:2]):
+                best = (own_word, score, spec)
         if best is None:
             return None
-        route = self._arguments(best[1], text, today)
-        # Lacking arguments, only an explicit request is worth a question back; a norms question that
-        # happens to share words with a tool ("horas en un día") goes to the search instead.
-        if route.missing and not _REQUEST_CUE.search(fold(text)):
+        route = self._arguments(best[2], text, today)
+        # Lacking arguments, only an explicit request is worth a question back; a question that shares
+        # words with a tool ("¿qué antigüedad necesito para pedir un permiso?") goes to the search.
+        if route.missing and ("?" in text or not _REQUEST_CUE.search(fold(text))):
             return None
         return route
 

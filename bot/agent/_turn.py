@@ -249,15 +249,19 @@ def _distinct(windows: tuple[Window, ...]) -> list[Window]:
     for w in windows:
         if len(chosen) == _QUOTES or (chosen and w.score < _CLOSE_TO_BEST * chosen[0].score):
             break
-        if any(w.hit.chunk.chunk_id == c.hit.chunk.chunk_id and _overlap(w.quote, c.quote) for c in chosen):
+        if any(w.hit.chunk.doc_path == c.hit.chunk.doc_path and _overlap(w.quote, c.quote) for c in chosen):
             continue
         chosen.append(w)
     return chosen
 
 
 def _overlap(a: str, b: str) -> bool:
-    """Quotes from one passage overlap when either holds a sentence-sized piece of the other."""
-    return a in b or b in a or a[:60] in b or b[:60] in a or a[-60:] in b or b[-60:] in a
+    """Quotes from one document overlap when either holds the other's start or end (chunks overlap too)."""
+    return (
+        a in b
+        or b in a
+        or any(piece in other for piece, other in ((a[:40], b), (b[:40], a), (a[-40:], b), (b[-40:], a)))
+    )
 
 
 def _topic(quote: Quote | None) -> str:

@@ -63,3 +63,45 @@ def test_eval_on_the_spanish_agreement_meets_the_retrieval_bar(tmp_path: Path) -
     assert result["n"] == 23 and result["answerable"] == 18 and result["unanswerable"] == 5
     assert result["retrieval"]["hit@5"] >= 0.90
     assert result["retrieval"]["mrr@10"] >= 0.75
+    answers = result["answers"]
+    assert answers["resolved_rate"] >= 0.80
+    assert answers["escalation_recall"] == 1.0
+    assert answers["false_escalation_rate"] <= 0.10
+
+
+def test_eval_of_action_requests_proposes_the_right_tools(tmp_path: Path) -> None:
+    qa = shared_or_skip("qa", "actions.jsonl")
+    corpus = Path(__file__).resolve().parents[2] / "knowledge" / "sample_corpus"
+    result = json.loads(_run("eval", "--corpus", str(corpus), "--qa", str(qa), "--json", home=tmp_path))
+    assert result["actions"]["n"] == 17
+    assert result["actions"]["tool_accuracy"] >= 0.90
+    assert result["actions"]["args_accuracy"] >= 0.85
+
+
+def test_ask_builds_the_index_on_first_use_and_prints_the_reply_as_json(tmp_path: Path) -> None:
+    reply = json.loads(_run("ask", "¿Cuántos días de vacaciones tengo al año?", "--json", home=tmp_path))
+    assert reply["outcome"] == "answered" and reply["lang"] == "es"
+    assert "25 días" in reply["text"]
+    assert reply["citations"][0]["source"] == "es/vacaciones.md"
+    assert {b["kind"] for b in reply["buttons"]} >= {"feedback_up", "feedback_down"}
+    escalated = json.loads(_run("ask", "Does the company pay for my gym?", "--json", home=tmp_path))
+    assert escalated["escalated"] is True and escalated["case_id"] == 1
+
+
+def test_chat_reads_a_pipe_and_confirms_with_y(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            "How do I request time off?",
+            "Open an IT ticket: my laptop does not boot",
+            "y",
+            "What tickets do I have open?",
+        ]
+    )
+    result = runner.invoke(
+        app, ["chat"], input=script, env={"BACKOFFICE_HOME": str(tmp_path)}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "en/pto-policy.md" in out  # the first answer's citation
+    assert "Ticket #1 opened with it" in out
+    assert "#1 · it · open · my laptop does not boot" in out
