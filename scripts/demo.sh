@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: index the bundled sample handbook and search it.
-# Usage: scripts/demo.sh ["your question"]
+# The main job on the embedded default: the console chat over the bundled sample handbook.
+# Usage: scripts/demo.sh                  (interactive chat; also reads questions from a pipe)
+#        scripts/demo.sh "your question"  (one question, one answer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 export BACKOFFICE_HOME="${BACKOFFICE_HOME:-.backoffice}"
-backoffice reindex
+backoffice reindex >&2
 if [ "$#" -gt 0 ]; then
-    backoffice search "$*"
+    backoffice ask "$*"
 else
-    for question in "cuántos días me dan si me caso" "how much is the per diem when I stay overnight"; do
-        echo "> $question"
-        backoffice search "$question" --k 3
-    done
+    backoffice chat
 fi
