@@ -104,3 +104,18 @@ def test_a_third_party_tool_routes_from_its_own_schema() -> None:
     )
     assert route is not None
     assert route.arguments == {"day": "2026-11-27", "size": "large"}
+
+
+def test_no_question_of_the_shared_norms_sets_is_taken_for_an_action(specs: list[ToolSpec]) -> None:
+    from knowledge._evaluation import load_qa
+    from tests.conftest import shared_or_skip
+
+    router = Router()
+    questions = [
+        item.question
+        for name in ("convenio-tic-xix-es", "ultralytics-handbook", "18f-handbook.silver")
+        for item in load_qa(shared_or_skip("qa", f"{name}.jsonl"))
+    ]
+    assert len(questions) > 200
+    routed = [q for q in questions if router.route(q, specs, TODAY) is not None or router.wants_human(q)]
+    assert routed == []
