@@ -228,3 +228,16 @@ async def test_a_database_that_goes_away_gives_a_clear_reply(ask: Ask, bot: Bot,
     home.rename(home.with_name("moved"))  # the SQLite file (and the index) vanish under the bot
     reply = await ask("How many vacation days do I get?", thread="t2")
     assert reply.outcome == Outcome.ERROR and "try again" in reply.text
+
+
+async def test_feedback_is_one_vote_per_person_and_reply(ask: Ask, bot: Bot) -> None:
+    from bot.store import Feedback
+
+    reply = await ask("How many vacation days do I get?")
+    assert reply.turn_id is not None
+    await bot.afeedback("console", "ana", reply.turn_id, -1)
+    await bot.afeedback("console", "ana", reply.turn_id, +1)
+    await bot.afeedback("console", "bob", reply.turn_id, -1)
+    with bot.db.session() as s:
+        votes = sorted((f.user_id, f.value) for f in s.exec(select(Feedback)).all())
+    assert votes == [("console:ana", 1), ("console:bob", -1)]
