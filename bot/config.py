@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from knowledge import KnowledgeSettings
 
-__all__ = ["AgentSettings", "ConfigError", "LLMSettings", "Settings", "load_settings"]
+__all__ = ["AgentSettings", "ConfigError", "DigestSettings", "LLMSettings", "Settings", "load_settings"]
 
 # Kept here rather than imported from bot.tools so that reading config never imports the tools.
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
@@ -52,6 +52,15 @@ class AgentSettings(BaseModel):
     timezone: str = "Europe/Madrid"  # the company's clock: "today", "el viernes"
 
 
+class DigestSettings(BaseModel):
+    """When the weekly digest is posted and what counts as a stale case."""
+
+    weekday: int = Field(default=0, ge=0, le=6)  # Monday
+    time: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    timezone: str = "Europe/Madrid"
+    stale_after_days: int = Field(default=3, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything the product can be told, with the embedded default for every value."""
 
@@ -67,6 +76,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     # group name -> user ids ("slack:U123", "teams:29:abc", "console:alice")
     groups: dict[str, list[str]] = Field(default_factory=dict)
     # permission -> groups that hold it ("*" is everyone); plugin tools name the permission they need

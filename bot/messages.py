@@ -16,6 +16,15 @@ CHAT_WELCOME = "Backoffice Bot: ask about the norms or ask me to do something. C
 CHAT_CONFIRM_PROMPT = "Confirm? [y/n] "
 CHAT_SOURCES = "Sources:"
 CHAT_CASE = "Case #{case_id} opened."
+DIGEST_TITLE = "Back-office digest {week}"
+DIGEST_EMPTY = "No activity this week."
+DIGEST_TOPICS = "Topics"
+DIGEST_ESCALATIONS = "Escalations by topic"
+DIGEST_GAPS = "Questions the norms could not answer"
+DIGEST_STALE = "Cases open for more than {days} days"
+DIGEST_MEDIANS = "Median time to first human reply: {reply}; to resolution: {resolution}"
+DIGEST_CHART = "Chart written to {path}"
+DIGEST_NO_CHANNEL = "No managers' channel is configured (slack.digest_channel or teams.digest_channel)."
 
 # What users read, in every language the bot speaks. Keys are stable; adapters never build sentences.
 _USER: dict[str, dict[str, str]] = {

@@ -76,7 +76,10 @@ Category = Annotated[
 
 TicketId = Annotated[int, Field(ge=1, json_schema_extra={"x-words": ["ticket", "incidencia", "#"]})]
 
-_OPEN = {"es": "Abrir un ticket para {category}: «{summary}»", "en": "Open a ticket for {category}: “{summary}”"}
+_OPEN = {
+    "es": "Abrir un ticket para {category}: «{summary}»",
+    "en": "Open a ticket for {category}: “{summary}”",
+}
 _COMMENT = {"es": "Comentar en el ticket #{id}: «{text}»", "en": "Comment on ticket #{id}: “{text}”"}
 
 
