@@ -15,13 +15,25 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from knowledge import KnowledgeSettings
 
-__all__ = ["AgentSettings", "ConfigError", "DigestSettings", "LLMSettings", "Settings", "load_settings"]
+__all__ = [
+    "AgentSettings",
+    "ConfigError",
+    "DigestSettings",
+    "ServerSettings",
+    "SlackSettings",
+    "TeamsSettings",
+    "LLMSettings",
+    "Settings",
+    "load_settings",
+]
 
 # Kept here rather than imported from bot.tools so that reading config never imports the tools.
 DEFAULT_PERMISSIONS: dict[str, list[str]] = {
     "employee": ["*"],
     "time_off.decide": ["managers"],
     "norms.reindex": ["admins"],
+    "status.read": ["admins"],
+    "digest.read": ["managers", "admins"],
 }
 
 
@@ -61,6 +73,43 @@ class DigestSettings(BaseModel):
     stale_after_days: int = Field(default=3, ge=1)
 
 
+class SlackSettings(BaseModel):
+    """Slack: Socket Mode (no public URL) or HTTP (events, commands and interactivity on one path)."""
+
+    mode: Literal["http", "socket"] = "http"
+    bot_token: str = ""  # xoxb-…
+    signing_secret: str = ""  # HTTP mode
+    app_token: str = ""  # xapp-…, Socket Mode
+    human_channel: str = ""  # channel id where cases are posted for the human team
+    digest_channel: str = ""  # channel id for the managers' weekly digest
+    docs_url: str = ""  # where the norms can be browsed, for citation links
+    api_url: str = "https://slack.com/api/"
+    path: str = "/slack/events"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+
+class TeamsSettings(BaseModel):
+    """Microsoft Teams through the Bot Framework; without an app id it accepts unauthenticated local calls."""
+
+    app_id: str = ""
+    app_password: str = ""
+    tenant_id: str = ""
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
+    enabled: bool = False
+    human_team_channel: str = ""  # conversation id of the channel where cases are posted
+    digest_channel: str = ""  # conversation id for the managers' weekly digest
+    path: str = "/api/messages"
+
+
+class ServerSettings(BaseModel):
+    host: str = "0.0.0.0"
+    port: int = Field(default=3978, ge=1, le=65535)
+    outbox_interval_s: float = Field(default=5.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything the product can be told, with the embedded default for every value."""
 
@@ -77,6 +126,9 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     # group name -> user ids ("slack:U123", "teams:29:abc", "console:alice")
     groups: dict[str, list[str]] = Field(default_factory=dict)
     # permission -> groups that hold it ("*" is everyone); plugin tools name the permission they need

@@ -7,7 +7,19 @@ from sqlmodel import col, select
 from bot.store import Case, CaseMessage, Database, Outbox
 from bot.types import utcnow
 
-__all__ = ["add_message", "claim", "open_case", "open_cases", "resolve"]
+__all__ = [
+    "add_message",
+    "announce",
+    "case_announced_at",
+    "case_in_thread",
+    "claim",
+    "get_case",
+    "last_human_answer",
+    "link_turn",
+    "open_case",
+    "open_cases",
+    "resolve",
+]
 
 
 def open_case(
@@ -89,3 +101,55 @@ def resolve(db: Database, case_id: int, human: str, resolution: str = "") -> Cas
 def open_cases(db: Database) -> list[Case]:
     with db.session() as s:
         return list(s.exec(select(Case).where(Case.status != "resolved").order_by(col(Case.id))).all())
+
+
+def announce(db: Database, case_id: int, where: dict[str, str]) -> None:
+    """Remember where the case was posted for the human team (so replies there can be relayed)."""
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        if case is not None:
+            case.announcement = dict(where)
+
+
+def case_in_thread(db: Database, platform: str, channel_id: str, thread_id: str) -> Case | None:
+    """The unresolved case an employee's thread belongs to, if any."""
+    with db.session() as s:
+        return s.exec(
+            select(Case)
+            .where(
+                Case.platform == platform,
+                Case.channel_id == channel_id,
+                Case.thread_id == thread_id,
+                Case.status != "resolved",
+            )
+            .order_by(col(Case.id).desc())
+        ).first()
+
+
+def case_announced_at(db: Database, platform: str, channel_id: str, message_id: str) -> Case | None:
+    """The case whose announcement is the message `message_id` in the human channel."""
+    with db.session() as s:
+        candidates = s.exec(
+            select(Case)
+            .where(Case.platform == platform, Case.status != "resolved")
+            .order_by(col(Case.id).desc())
+        ).all()
+    for case in candidates:
+        if case.announcement.get("channel") == channel_id and case.announcement.get("message") == message_id:
+            return case
+    return None
+
+
+def get_case(db: Database, case_id: int) -> Case | None:
+    with db.session() as s:
+        return s.get(Case, case_id)
+
+
+def last_human_answer(db: Database, case_id: int) -> str:
+    with db.session() as s:
+        message = s.exec(
+            select(CaseMessage)
+            .where(CaseMessage.case_id == case_id, CaseMessage.role == "human")
+            .order_by(col(CaseMessage.id).desc())
+        ).first()
+    return message.text if message else ""

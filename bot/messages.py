@@ -104,6 +104,66 @@ _USER: dict[str, dict[str, str]] = {
         "es": "¿Qué comentario añado? Por ejemplo: «comenta en el ticket 42: sigue sin funcionar».",
         "en": "What should the comment say? For example: “comment on ticket 42: still broken”.",
     },
+    "command_unknown": {
+        "es": "No conozco el comando «{name}». {help}",
+        "en": "I don't know the command “{name}”. {help}",
+    },
+    "command_denied": {
+        "es": "No tienes permiso para «{name}»; queda registrado.",
+        "en": "You don't have permission for “{name}”; the attempt has been logged.",
+    },
+    "command_help": {"es": "Puedes usar: {commands}", "en": "You can use: {commands}"},
+    "help_help": {"es": "esta ayuda", "en": "this help"},
+    "help_status": {"es": "estado del índice y casos abiertos", "en": "index state and open cases"},
+    "help_reindex": {"es": "reindexar la normativa", "en": "reindex the norms"},
+    "help_digest": {"es": "el último resumen semanal", "en": "the latest weekly digest"},
+    "reindex_started": {"es": "Reindexando la normativa…", "en": "Reindexing the norms…"},
+    "reindex_progress": {
+        "es": "Reindexando: {done}/{total} fragmentos",
+        "en": "Reindexing: {done}/{total} passages",
+    },
+    "reindex_done": {
+        "es": "Índice {snapshot}: {added} añadidos, {updated} actualizados, {removed} eliminados, "
+        "{unchanged} sin cambios, {failed} con errores.",
+        "en": "Index {snapshot}: {added} added, {updated} updated, {removed} removed, {unchanged} unchanged, "
+        "{failed} failed.",
+    },
+    "reindex_failed": {"es": "La reindexación ha fallado: {error}", "en": "Reindexing failed: {error}"},
+    "status": {
+        "es": "Índice: {snapshot} ({documents} documentos, {chunks} fragmentos, creado {built}). "
+        "Casos abiertos: {cases}.",
+        "en": "Index: {snapshot} ({documents} documents, {chunks} passages, built {built}). "
+        "Open cases: {cases}.",
+    },
+    "status_no_index": {
+        "es": "Aún no hay índice. Casos abiertos: {cases}.",
+        "en": "There is no index yet. Open cases: {cases}.",
+    },
+    "case_claimed": {
+        "es": "{human} se encarga del caso #{case_id}.",
+        "en": "{human} has taken case #{case_id}.",
+    },
+    "case_resolved_employee": {
+        "es": "Tu caso #{case_id} está resuelto. ¿Te ha servido?",
+        "en": "Your case #{case_id} is resolved. Did this help?",
+    },
+    "case_resolved_team": {
+        "es": "Caso #{case_id} resuelto por {human}.",
+        "en": "Case #{case_id} resolved by {human}.",
+    },
+    "case_announcement": {
+        "es": "Caso #{case_id} de {user}:\n>{question}\n{summary}",
+        "en": "Case #{case_id} from {user}:\n>{question}\n{summary}",
+    },
+    "claim_button": {"es": "Me lo quedo", "en": "Claim"},
+    "resolve_button": {"es": "Resolver", "en": "Resolve"},
+    "human_says": {"es": "Respuesta del equipo: {text}", "en": "From the team: {text}"},
+    "employee_says": {"es": "{user} escribe: {text}", "en": "{user} writes: {text}"},
+    "thanks_feedback": {"es": "¡Gracias por tu valoración!", "en": "Thanks for the feedback!"},
+    "norm_proposed": {
+        "es": "La respuesta del caso #{case_id} queda propuesta como norma para revisión: {path}",
+        "en": "The answer to case #{case_id} is proposed as a new norm for review: {path}",
+    },
 }
 
 

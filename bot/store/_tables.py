@@ -67,6 +67,8 @@ class Case(SQLModel, table=True):
     first_human_reply_at: datetime | None = None
     resolved_at: datetime | None = None
     resolution: str = ""
+    # where the case was announced to the human team (platform-specific: channel and message id)
+    announcement: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class CaseMessage(SQLModel, table=True):

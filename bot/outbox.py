@@ -1,0 +1,60 @@
+"""Posts owed to a platform, kept until delivered: a failed post is retried later, never dropped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.store import Database, Outbox
+from bot.types import utcnow
+
+__all__ = ["delivered", "due", "enqueue", "postpone"]
+
+_MAX_BACKOFF = timedelta(minutes=30)
+
+
+def enqueue(db: Database, kind: str, payload: dict[str, Any]) -> int:
+    with db.session() as s:
+        item = Outbox(kind=kind, payload=payload)
+        s.add(item)
+        s.flush()
+        assert item.id is not None
+        return item.id
+
+
+def due(db: Database, limit: int = 50) -> list[Outbox]:
+    """Undelivered items whose next attempt is due, oldest first."""
+    with db.session() as s:
+        return list(
+            s.exec(
+                select(Outbox)
+                .where(col(Outbox.delivered_at).is_(None), col(Outbox.next_attempt_at) <= utcnow())
+                .order_by(col(Outbox.id))
+                .limit(limit)
+            ).all()
+        )
+
+
+def delivered(db: Database, item_id: int) -> None:
+    with db.session() as s:
+        item = s.get(Outbox, item_id)
+        if item is not None:
+            item.delivered_at = utcnow()
+
+
+def postpone(db: Database, item_id: int, error: str, retry_after: float | None = None) -> None:
+    """Try again later: after `retry_after` seconds when the platform says so, else exponential backoff."""
+    with db.session() as s:
+        item = s.get(Outbox, item_id)
+        if item is None:
+            return
+        item.attempts += 1
+        wait = (
+            timedelta(seconds=retry_after)
+            if retry_after
+            else min(_MAX_BACKOFF, timedelta(seconds=2**item.attempts))
+        )
+        item.next_attempt_at = utcnow() + wait
+        item.last_error = error[:500]

@@ -1,0 +1,100 @@
+"""A local Slack Web API: the real HTTP protocol (form or JSON in, `{"ok": …}` out), recording every call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    auth_test: dict[str, Any]
+    calls: list[Call] = field(default_factory=list)
+    # method -> queued failures, each (HTTP status, JSON body, headers); consumed one per call
+    failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
+    url: str = ""
+    _ts: int = 0
+
+    def named(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.named(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} {method} call(s), got {self.calls}")
+            await asyncio.sleep(0.02)
+        return self.named(method)
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+            for key in ("blocks", "attachments", "files"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        args = {**dict(request.query), **args}  # some methods send their arguments in the query string
+        self.calls.append(Call(method, args))
+        queued = self.failures.get(method)
+        if queued:
+            status, body, headers = queued.pop(0)
+            return web.json_response(body, status=status, headers=headers)
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return self.auth_test
+        if method in ("chat.postMessage", "chat.update"):
+            self._ts += 1
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": args.get("ts") or f"1700000000.{self._ts:06d}",
+            }
+        if method == "files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.url}upload/F1", "file_id": "F1"}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": "F1", "title": args.get("files")}]}
+        return {"ok": True}
+
+    async def upload(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("upload", {"bytes": len(await request.read())}))
+        return web.Response(text="OK")
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json()))
+        return web.json_response({"ok": True})
+
+
+@asynccontextmanager
+async def fake_slack(auth_test: dict[str, Any]) -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack(auth_test)
+    app = web.Application()
+    app.router.add_post("/api/{method}", fake.api)
+    app.router.add_post("/upload/{file}", fake.upload)
+    app.router.add_post("/respond/{hook}", fake.respond)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.url = f"http://127.0.0.1:{port}/"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()

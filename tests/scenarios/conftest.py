@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from adapters.slack import SlackAdapter
+from bot import Bot
+from knowledge import KnowledgeBase
+from knowledge.testing import HashingEmbedding
+from tests.bot.conftest import make_settings
+from tests.conftest import shared_or_skip
+from tests.fakes.slack_api import FakeSlack, fake_slack
+
+SECRET = "test-signing-secret"
+GROUPS = {"admins": ["slack:WADMIN"], "managers": ["slack:WBOSS"]}
+
+
+def payload(*parts: str) -> dict[str, Any]:
+    return json.loads(shared_or_skip("slack-payloads", *parts).read_text(encoding="utf-8"))
+
+
+@dataclass
+class SlackEnv:
+    fake: FakeSlack
+    bot: Bot
+    adapter: SlackAdapter
+    url: str
+    session: aiohttp.ClientSession
+
+    async def post(
+        self, body: str, content_type: str, *, retry: int | None = None, secret: str = SECRET, age_s: int = 0
+    ) -> aiohttp.ClientResponse:
+        timestamp = str(int(time.time()) - age_s)
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body),
+        }
+        if retry is not None:
+            headers["X-Slack-Retry-Num"] = str(retry)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        response = await self.session.post(self.url, data=body.encode(), headers=headers)
+        await response.read()
+        return response
+
+    async def event(self, body: dict[str, Any], **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.post(json.dumps(body), "application/json", **kwargs)
+
+    async def form(self, fields: dict[str, str], **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded", **kwargs)
+
+    async def interaction(self, body: dict[str, Any], **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.form({"payload": json.dumps(body)}, **kwargs)
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> AsyncIterator[SlackEnv]:
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        settings = make_settings(
+            tmp_path / "home",
+            corpus,
+            groups=GROUPS,
+            slack={
+                "bot_token": "xoxb-test",
+                "signing_secret": SECRET,
+                "api_url": fake.url + "api/",
+                "human_channel": "CHUMAN",
+                "digest_channel": "CMANAGERS",
+            },
+        )
+        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
+        kb.reindex()
+        bot = Bot.from_settings(settings, knowledge=kb)
+        adapter = SlackAdapter(bot, settings.slack, language="en")
+        app = web.Application()
+        adapter.add_routes(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        outbox = asyncio.create_task(adapter.run_outbox(0.1))
+        async with aiohttp.ClientSession() as session:
+            yield SlackEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/slack/events", session)
+        outbox.cancel()
+        await runner.cleanup()
+        await adapter.client.session.close() if adapter.client.session else None
+        await bot.aclose()
