@@ -324,7 +324,7 @@ def digest(
         _print_digest(result, settings.language, settings.digest.stale_after_days)
         err.print(messages.DIGEST_CHART.format(path=chart_path))
     if post:
-        _post_digest(settings, result, chart_path)
+        _post_digest(settings, week)
 
 
 def _print_digest(result: Any, lang: str, stale_days: int) -> None:
@@ -359,9 +359,51 @@ def _print_digest(result: Any, lang: str, stale_days: int) -> None:
     )
 
 
-def _post_digest(settings: Settings, result: Any, chart_path: Path) -> None:
-    err.print(messages.DIGEST_NO_CHANNEL)
-    raise typer.Exit(1)
+def _post_digest(settings: Settings, week: str) -> None:
+    from adapters.server import digest_publisher, posters
+
+    bot = _bot(settings)
+    found = posters(bot, settings)
+    if not found:
+        err.print(messages.DIGEST_NO_CHANNEL)
+        raise typer.Exit(1)
+    posted = asyncio.run(digest_publisher(bot, settings, found).publish(week, force=True))
+    err.print(
+        messages.DIGEST_POSTED.format(week=week) if posted else messages.DIGEST_POST_FAILED.format(week=week)
+    )
+    if not posted:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(config: ConfigOption = None) -> None:
+    """Start the configured adapters (Slack Socket Mode or HTTP, Teams), the outbox and the digest job."""
+    import logging
+    import signal
+
+    from adapters.server import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings(config)
+    if not (settings.slack.enabled or settings.teams.enabled):
+        err.print(messages.SERVE_NOTHING)
+        raise typer.Exit(2)
+    bot = _bot(settings)
+    _ensure_index(bot)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        await serve_forever(
+            bot, settings, lambda: err.print(messages.SERVE_READY.format(port=settings.server.port))
+        )
+
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        err.print(messages.SERVE_STOPPED)
 
 
 def main() -> None:

@@ -25,6 +25,14 @@ DIGEST_STALE = "Cases open for more than {days} days"
 DIGEST_MEDIANS = "Median time to first human reply: {reply}; to resolution: {resolution}"
 DIGEST_CHART = "Chart written to {path}"
 DIGEST_NO_CHANNEL = "No managers' channel is configured (slack.digest_channel or teams.digest_channel)."
+DIGEST_POSTED = "Digest {week} posted."
+DIGEST_POST_FAILED = "Digest {week} could not be posted; see the log above."
+SERVE_NOTHING = (
+    "Nothing to serve: configure Slack (BACKOFFICE_SLACK__BOT_TOKEN …) or Teams "
+    "(BACKOFFICE_TEAMS__ENABLED=true); for a local chat use `backoffice chat`."
+)
+SERVE_READY = "Serving on port {port}."
+SERVE_STOPPED = "Stopped."
 
 # What users read, in every language the bot speaks. Keys are stable; adapters never build sentences.
 _USER: dict[str, dict[str, str]] = {

@@ -64,7 +64,7 @@ class SlackAdapter:
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         return handler
 
     # --- listeners ------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ class SlackAdapter:
 
     async def deliver(self, channel: str, thread_ts: str, reply: Reply) -> None:
         """Post the reply in the thread; if Slack cannot take it now, keep it in the outbox."""
-        payload = {
+        payload: dict[str, Any] = {
             "channel": channel,
             "thread_ts": thread_ts,
             "text": fallback_text(reply),

@@ -3,6 +3,7 @@ by the model, and every call leaves an audit line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -113,7 +114,11 @@ class TurnTools:
                 {"evidence": "unavailable", "message": messages.say("index_missing", self.state.lang)}
             )
         try:
-            hits, evidence = self.knowledge.search_with_evidence(query, 5, self.state.groups)
+            # Off the event loop: embedding takes tens of milliseconds, and the loop must keep acknowledging
+            # platform requests meanwhile (Slack wants an answer within 3 s).
+            hits, evidence = await asyncio.to_thread(
+                self.knowledge.search_with_evidence, query, 5, self.state.groups
+            )
         except IndexError_ as exc:
             log.error("search failed: %s", exc)
             return json.dumps(

@@ -42,3 +42,11 @@ def missed_week(
     week = iso_week((due - timedelta(days=7)).date())
     with db.session() as s:
         return None if s.get(DigestRun, week) is not None else week
+
+
+def release_run(db: Database, week: str) -> None:
+    """Give the week back after a failed post, so the next attempt (any worker) can claim it."""
+    with db.session() as s:
+        run = s.get(DigestRun, week)
+        if run is not None and run.posted_at is None:
+            s.delete(run)

@@ -270,3 +270,17 @@ async def test_the_digest_posts_its_text_and_uploads_the_chart(slack: SlackEnv) 
 
 def _copy(body: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(body)
+
+
+async def test_the_weekly_digest_is_posted_once_and_retried_after_a_failure(slack: SlackEnv) -> None:
+    from adapters.server import digest_publisher
+
+    first = digest_publisher(slack.bot, slack.bot.settings, [slack.adapter.post_digest])
+    second = digest_publisher(slack.bot, slack.bot.settings, [slack.adapter.post_digest])  # another worker
+    slack.fake.failures["chat.postMessage"] = [(200, {"ok": False, "error": "channel_not_found"}, {})]
+    assert await first.publish("2026-W47") is False  # failed: the week is given back
+    assert await second.publish("2026-W47") is True
+    assert await first.publish("2026-W47") is False  # already posted
+    posted = [c for c in slack.fake.named("chat.postMessage") if c["channel"] == "CMANAGERS"]
+    assert len(posted) == 2 and "2026-W47" in posted[1]["text"]  # the failed attempt, then the one post
+    assert len(slack.fake.named("files.completeUploadExternal")) == 1
