@@ -406,5 +406,23 @@ def serve(config: ConfigOption = None) -> None:
         err.print(messages.SERVE_STOPPED)
 
 
+@app.command("teams-package")
+def teams_package(
+    output: Annotated[Path, typer.Option("--output", help="Where to write the zip")] = Path(
+        "backoffice-teams.zip"
+    ),
+    domain: Annotated[str, typer.Option("--domain", help="The public host of `backoffice serve`")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Write the Teams app package (manifest + icons) to upload in Teams or the admin centre."""
+    from adapters.teams.package import write_package
+
+    settings = _settings(config)
+    if not settings.teams.app_id:
+        err.print(messages.TEAMS_NO_APP_ID)
+        raise typer.Exit(2)
+    out.print(messages.TEAMS_PACKAGE.format(path=write_package(output, settings.teams.app_id, domain)))
+
+
 def main() -> None:
     app()

@@ -31,6 +31,8 @@ SERVE_NOTHING = (
     "Nothing to serve: configure Slack (BACKOFFICE_SLACK__BOT_TOKEN …) or Teams "
     "(BACKOFFICE_TEAMS__ENABLED=true); for a local chat use `backoffice chat`."
 )
+TEAMS_NO_APP_ID = "The Teams package needs the bot's app id: set teams.app_id (BACKOFFICE_TEAMS__APP_ID)."
+TEAMS_PACKAGE = "Teams app package written to {path}"
 SERVE_READY = "Serving on port {port}."
 SERVE_STOPPED = "Stopped."
 
@@ -167,6 +169,14 @@ _USER: dict[str, dict[str, str]] = {
     "resolve_button": {"es": "Resolver", "en": "Resolve"},
     "human_says": {"es": "Respuesta del equipo: {text}", "en": "From the team: {text}"},
     "employee_says": {"es": "{user} escribe: {text}", "en": "{user} writes: {text}"},
+    "working": {
+        "es": "Estoy en ello; te respondo aquí en cuanto lo tenga.",
+        "en": "I'm on it; I'll answer here as soon as I have it.",
+    },
+    "no_reference": {
+        "es": "No puedo escribir en esa conversación: instala la app en ese equipo.",
+        "en": "I can't post in that conversation: install the app in that team.",
+    },
     "thanks_feedback": {"es": "¡Gracias por tu valoración!", "en": "Thanks for the feedback!"},
     "norm_proposed": {
         "es": "La respuesta del caso #{case_id} queda propuesta como norma para revisión: {path}",

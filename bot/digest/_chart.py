@@ -20,14 +20,16 @@ _LABELS = {
 }
 
 
-def render_chart(digest: Digest, lang: str = "en") -> bytes:
-    """A PNG of WIDTH_PX × HEIGHT_PX."""
+def render_chart(
+    digest: Digest, lang: str = "en", width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX
+) -> bytes:
+    """A PNG of `width_px` × `height_px` (Teams cards want a small one: messages are capped at 28 KB)."""
     auto_label, esc_label, other_label, y_label, title = _LABELS.get(lang, _LABELS["en"])
     days = [d.strftime("%a %d") for d, *_ in digest.daily]
     auto = [a for _, a, _, _ in digest.daily]
     escalated = [e for _, _, e, _ in digest.daily]
     other = [o for _, _, _, o in digest.daily]
-    fig, ax = plt.subplots(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    fig, ax = plt.subplots(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
     try:
         ax.bar(days, auto, label=auto_label, color="#2e7d32")
         ax.bar(days, escalated, bottom=auto, label=esc_label, color="#c62828")

@@ -166,3 +166,12 @@ class DigestRun(SQLModel, table=True):
     week: str = Field(primary_key=True)  # ISO week, 2026-W47: one row, one post, however many workers
     started_at: datetime = Field(default_factory=utcnow)
     posted_at: datetime | None = None
+
+
+class ConversationRef(SQLModel, table=True):
+    """How to reach a conversation later (proactive messages): the platform's own reference, as stored."""
+
+    platform: str = Field(primary_key=True)
+    conversation_id: str = Field(primary_key=True)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    updated_at: datetime = Field(default_factory=utcnow)

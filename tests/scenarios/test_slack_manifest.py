@@ -19,9 +19,13 @@ def _manifest() -> dict:
 
 
 def test_the_manifest_validates_against_the_official_schema() -> None:
-    schema = json.loads(shared_or_skip("slack-manifest-schema", "schemas", "manifest.schema.1.0.0.json").read_text())
+    schema = json.loads(
+        shared_or_skip("slack-manifest-schema", "schemas", "manifest.schema.1.0.0.json").read_text()
+    )
     jsonschema.Draft7Validator(schema).validate(_manifest())
-    invalid = json.loads(shared_or_skip("slack-manifest-schema", "examples", "v1.manifest.invalid.json").read_text())
+    invalid = json.loads(
+        shared_or_skip("slack-manifest-schema", "examples", "v1.manifest.invalid.json").read_text()
+    )
     assert list(jsonschema.Draft7Validator(schema).iter_errors(invalid))  # the validator does reject
 
 

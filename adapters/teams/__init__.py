@@ -1,0 +1,8 @@
+"""The Microsoft Teams adapter: botbuilder's CloudAdapter and an ActivityHandler around the shared `Bot`.
+Everything Teams-specific lives here, so an adapter on the Microsoft 365 Agents SDK is a sibling folder."""
+
+from adapters.teams._adapter import TeamsAdapter
+from adapters.teams._cards import MAX_BYTES, reply_card
+from adapters.teams._handler import COMMAND_NAMES
+
+__all__ = ["COMMAND_NAMES", "MAX_BYTES", "TeamsAdapter", "reply_card"]

@@ -1,0 +1,141 @@
+"""Our `Reply` as an Adaptive Card 1.5 with `Action.Execute` buttons, kept under Teams' message size."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import Button, ButtonKind, Reply
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_BYTES = 28_000  # Teams rejects larger messages; stay under with the envelope
+_TEXT_BUDGET = 20_000
+
+
+def reply_card(reply: Reply, docs_url: str = "") -> dict[str, Any]:
+    body: list[dict[str, Any]] = [_text(part) for part in _paragraphs(reply.text)]
+    if reply.citations:
+        lines = [
+            f"[{n}] {' › '.join((c.title, *c.section))} — {_link(c.source, docs_url)}"
+            for n, c in enumerate(reply.citations, 1)
+        ]
+        body.append({**_text("\n\n".join(lines)), "isSubtle": True, "size": "Small", "separator": True})
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": body,
+        "actions": [_action(b) for b in reply.buttons],
+    }
+    return fit(card)
+
+
+def text_card(text: str, buttons: list[Button] | None = None) -> dict[str, Any]:
+    return reply_card(Reply(text=text, buttons=buttons or []))
+
+
+def attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": CARD_TYPE, "content": card}
+
+
+def fit(card: dict[str, Any]) -> dict[str, Any]:
+    """Drop answer blocks from the end (keeping the first, the citations and the actions) until the card
+    fits in one Teams message; a final "…" says something was cut."""
+    body = card["body"]
+    answer_end = len(body) - (1 if len(body) > 1 and body[-1].get("isSubtle") else 0)
+    cut = False
+    while _size(card) > MAX_BYTES - 2000 and answer_end > 1:
+        body.pop(answer_end - 1)
+        answer_end -= 1
+        cut = True
+    if _size(card) > MAX_BYTES - 2000:
+        body[0]["text"] = body[0]["text"][: _TEXT_BUDGET // 4]
+        cut = True
+    if cut:
+        body.insert(answer_end, _text("…"))
+    return card
+
+
+def _size(card: dict[str, Any]) -> int:
+    return len(json.dumps(card).encode())
+
+
+def _paragraphs(text: str) -> list[str]:
+    budget, parts, current = 3000, [], ""
+    for paragraph in text.split("\n\n"):
+        if current and len(current) + len(paragraph) > budget:
+            parts.append(current)
+            current = paragraph
+        else:
+            current = f"{current}\n\n{paragraph}" if current else paragraph
+    if current:
+        parts.append(current)
+    total, kept = 0, []
+    for part in parts:
+        total += len(part)
+        if total > _TEXT_BUDGET:
+            kept.append(part[: max(0, _TEXT_BUDGET - (total - len(part)))] + "…")
+            break
+        kept.append(part)
+    return kept or [" "]
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True}
+
+
+def _action(button: Button) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Execute",
+        "title": button.label,
+        "verb": str(button.kind),
+        "data": {"value": button.value},
+    }
+    if button.kind == ButtonKind.CONFIRM:
+        action["style"] = "positive"
+    elif button.kind == ButtonKind.CANCEL:
+        action["style"] = "destructive"
+    return action
+
+
+def case_card(case_id: int, text: str, claim: str, resolve: str) -> dict[str, Any]:
+    return {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [_text(text[:3000])],
+        "actions": [
+            {"type": "Action.Execute", "title": claim, "verb": "case_claim", "data": {"value": str(case_id)}},
+            {
+                "type": "Action.Execute",
+                "title": resolve,
+                "verb": "case_resolve",
+                "style": "positive",
+                "data": {"value": str(case_id)},
+            },
+        ],
+    }
+
+
+def digest_card(markdown: str, chart_data_uri: str, title: str) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": True}
+    ]
+    body += [_text(p) for p in _paragraphs(markdown.replace("*", "**"))[:4]]
+    body.append({"type": "Image", "url": chart_data_uri, "altText": title})
+    return fit(
+        {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": body,
+        }
+    )
+
+
+def _link(source: str, base_url: str) -> str:
+    if source.startswith(("http://", "https://")):
+        return f"[{source}]({source})"
+    if base_url:
+        return f"[{source}]({base_url.rstrip('/')}/{source})"
+    return source

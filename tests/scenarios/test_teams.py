@@ -1,0 +1,236 @@
+"""Real Teams activities POSTed to the running aiohttp endpoint; a local connector records the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlmodel import select
+
+from adapters.teams import MAX_BYTES, TeamsAdapter, reply_card
+from bot import Bot, Reply
+from bot.audit import entries
+from bot.store import Case, Ticket
+from knowledge import KnowledgeBase
+from knowledge.testing import HashingEmbedding
+from tests.bot.conftest import make_settings
+from tests.conftest import shared_or_skip
+from tests.fakes.bot_connector import FakeConnector, card_of, card_text, fake_connector
+
+USER = "29:1uMVvhoAyfTqdMsyvHL0qlJTTfQF9MOUSI8_cQts2kdSWEZVDyJO2jz-CsNOhQcdYq1Bw4cHT0__O6XDj4AZ-Jw"
+HUMAN_CHANNEL = "19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2"
+
+
+def activity(name: str, service_url: str) -> dict[str, Any]:
+    body = json.loads(shared_or_skip("teams-activities", name).read_text(encoding="utf-8"))
+    body["serviceUrl"] = service_url
+    return body
+
+
+@dataclass
+class TeamsEnv:
+    fake: FakeConnector
+    bot: Bot
+    adapter: TeamsAdapter
+    url: str
+    session: aiohttp.ClientSession
+
+    async def post(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        response = await self.session.post(self.url, json=body, headers=headers or {})
+        await response.read()
+        return response
+
+    def personal(self, text: str, activity_id: str, user: str = USER) -> dict[str, Any]:
+        """A personal-chat message, built from the captured invoke's personal conversation."""
+        body = activity("invoke.adaptiveCard-action.execute.teams-net.json", self.fake.url + "amer/")
+        for key in ("name", "value", "replyToId"):
+            body.pop(key, None)
+        body.update(type="message", text=text, id=activity_id)
+        body["from"]["id"] = user
+        return body
+
+
+async def _env(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, **teams: Any
+) -> AsyncIterator[TeamsEnv]:
+    async with fake_connector() as fake:
+        settings = make_settings(
+            tmp_path / "home",
+            corpus,
+            groups={"admins": [f"teams:{USER}"]},
+            teams={
+                "enabled": True,
+                "human_team_channel": HUMAN_CHANNEL,
+                "digest_channel": HUMAN_CHANNEL,
+                **teams,
+            },
+        )
+        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
+        kb.reindex()
+        bot = Bot.from_settings(settings, knowledge=kb)
+        adapter = TeamsAdapter(bot, settings.teams, language="en", reply_deadline_s=5)
+        app = web.Application()
+        adapter.add_routes(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        outbox = asyncio.create_task(adapter.run_outbox(0.1))
+        async with aiohttp.ClientSession() as session:
+            yield TeamsEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/api/messages", session)
+        outbox.cancel()
+        await runner.cleanup()
+        await bot.aclose()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> AsyncIterator[TeamsEnv]:
+    async for env in _env(tmp_path, corpus, embedder):
+        yield env
+
+
+async def test_a_channel_mention_is_answered_with_an_adaptive_card(teams: TeamsEnv) -> None:
+    body = activity("message.channel-thread-mention.teams-net.json", teams.fake.url + "amer/tenant/")
+    body["text"] = "<at>ridotest</at> How many vacation days do I get?"
+    response = await teams.post(body)
+    assert response.status == 201
+    typing = [s for s in teams.fake.sent if s.body.get("type") == "typing"]
+    assert typing, "a typing indicator while it works"
+    (reply,) = await teams.fake.wait_for()
+    assert (
+        reply.method == "reply"
+        and reply.conversation == body["conversation"]["id"]
+        and reply.activity_id == body["id"]
+    )
+    card = card_of(reply)
+    assert card["version"] == "1.5" and "Here is what the norms say" in card_text(card)
+    assert "ridotest" not in card_text(card)
+    assert {a["verb"] for a in card["actions"]} == {"feedback_up", "feedback_down", "human"}
+    assert all(a["type"] == "Action.Execute" for a in card["actions"])
+
+
+async def test_the_captured_invoke_returns_200_with_a_card(teams: TeamsEnv) -> None:
+    response = await teams.post(activity("invoke.adaptiveCard-action.execute.teams-net.json", teams.fake.url))
+    assert response.status == 200
+    body = json.loads(await response.text())
+    assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"]["type"] == "AdaptiveCard"
+
+
+async def test_confirming_through_action_execute_runs_the_action_and_updates_the_card(
+    teams: TeamsEnv,
+) -> None:
+    await teams.post(teams.personal("Open an IT ticket: my laptop does not boot", "m1"))
+    (proposal,) = await teams.fake.wait_for()
+    actions = {a["verb"]: a["data"]["value"] for a in card_of(proposal)["actions"]}
+    assert set(actions) == {"confirm", "cancel"}
+    invoke = activity("invoke.adaptiveCard-action.execute.teams-net.json", teams.fake.url)
+    invoke["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": "confirm",
+        "data": {"value": actions["confirm"]},
+    }
+    response = await teams.post(invoke)
+    assert response.status == 200
+    updated = json.loads(await response.text())["value"]
+    assert "Ticket #1 opened with it" in card_text(updated)
+    with teams.bot.db.session() as s:
+        assert [t.requester for t in s.exec(select(Ticket)).all()] == [f"teams:{USER}"]
+
+
+async def test_escalation_posts_a_case_to_the_human_channel_and_relays_both_ways(teams: TeamsEnv) -> None:
+    install = activity("conversationUpdate.bot-added-to-team.msteams-docs.json", teams.fake.url + "amer/")
+    assert (await teams.post(install)).status == 201  # the reference to the human channel is stored
+    await teams.post(teams.personal("Does the company pay for my gym membership?", "m2"))
+    case_post = (await teams.fake.wait_for(match=lambda s: s.conversation == HUMAN_CHANNEL))[0]
+    assert case_post.method == "send" and {a["verb"] for a in card_of(case_post)["actions"]} == {
+        "case_claim",
+        "case_resolve",
+    }
+    with teams.bot.db.session() as s:
+        (case,) = s.exec(select(Case)).all()
+    thread = f"{HUMAN_CHANNEL};messageid={case.announcement['message']}"
+
+    human = activity("message.channel-thread-mention.teams-net.json", teams.fake.url + "amer/")
+    human["conversation"]["id"] = thread
+    human["text"] = "<at>ridotest</at> Not covered; ask about the wellness budget."
+    await teams.post(human)
+    employee_conversation = teams.personal("x", "m3")["conversation"]["id"]
+    relayed = await teams.fake.wait_for(
+        match=lambda s: s.conversation == employee_conversation and "wellness" in s.body.get("text", "")
+    )
+    assert relayed
+
+    resolve = activity("invoke.adaptiveCard-action.execute.teams-net.json", teams.fake.url)
+    resolve["value"]["action"] = {
+        "type": "Action.Execute",
+        "verb": "case_resolve",
+        "data": {"value": str(case.id)},
+    }
+    response = await teams.post(resolve)
+    assert "resolved" in card_text(json.loads(await response.text())["value"])
+    await teams.fake.wait_for(
+        match=lambda s: s.conversation == employee_conversation and "attachments" in s.body
+    )
+
+
+async def test_commands_respect_permissions(teams: TeamsEnv) -> None:
+    await teams.post(teams.personal("help", "c1", user="29:someone-else"))
+    (plain,) = await teams.fake.wait_for()
+    assert "reindex" not in card_text(card_of(plain))
+    await teams.post(teams.personal("reindex", "c2", user="29:someone-else"))
+    await teams.fake.wait_for(2)
+    assert [e.event for e in entries(teams.bot.db, "teams:29:someone-else") if e.tool == "/reindex"] == [
+        "denied"
+    ]
+    await teams.post(teams.personal("reindex", "c3"))
+    done = await teams.fake.wait_for(match=lambda s: "unchanged" in json.dumps(s.body))
+    assert done
+
+
+async def test_a_slow_answer_is_acknowledged_and_sent_proactively(teams: TeamsEnv) -> None:
+    teams.adapter.reply_deadline_s = 0.0  # the agent is "slow": past the deadline before it can answer
+    response = await teams.post(teams.personal("How many vacation days do I get?", "s1"))
+    assert response.status == 201
+    first, second = await teams.fake.wait_for(2)
+    assert "on it" in first.body["text"]
+    assert second.method == "send" and "Here is what the norms say" in card_text(card_of(second))
+
+
+async def test_malformed_requests_are_rejected_cleanly(teams: TeamsEnv) -> None:
+    broken = await teams.session.post(
+        teams.url, data=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status == 400
+    assert teams.fake.sent == []
+
+
+async def test_with_an_app_id_a_request_without_a_token_gets_401(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    async for env in _env(
+        tmp_path, corpus, embedder, app_id="00000000-0000-0000-0000-000000000001", app_password="x"
+    ):
+        response = await env.post(env.personal("How many vacation days do I get?", "j1"))
+        assert response.status == 401
+        forged = await env.post(env.personal("hi", "j2"), headers={"Authorization": "Bearer not-a-jwt"})
+        assert forged.status == 401
+        await asyncio.sleep(0.3)
+        assert env.fake.sent == []
+
+
+def test_long_answers_stay_under_the_teams_message_size() -> None:
+    long = "\n\n".join(f"Paragraph {n}. " + "palabra " * 800 for n in range(40))
+    card = reply_card(Reply(text=long))
+    assert len(json.dumps({"type": "message", "attachments": [card]}).encode()) < MAX_BYTES
+    assert card_text(card).endswith("…")
