@@ -29,6 +29,7 @@ class Server:
         self.adapters: list[Any] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._closers: list[Any] = []
+        self._outboxes: list[tuple[Any, asyncio.Task[None]]] = []
         if settings.slack.enabled:
             from adapters.slack import SlackAdapter
 
@@ -52,8 +53,9 @@ class Server:
                 self._closers.append(await adapter.start_socket_mode())
             else:
                 adapter.add_routes(self.web_app)
-            self._tasks.append(
-                asyncio.create_task(adapter.run_outbox(self.settings.server.outbox_interval_s))
+            worker = adapter.outbox
+            self._outboxes.append(
+                (worker, asyncio.create_task(worker.run(self.settings.server.outbox_interval_s)))
             )
         digest = self.settings.digest
         hour, minute = (int(part) for part in digest.time.split(":"))
@@ -84,6 +86,8 @@ class Server:
 
     async def stop(self, runner: web.AppRunner) -> None:
         self.scheduler.shutdown(wait=False)
+        for worker, task in self._outboxes:
+            await worker.stop(task)
         for task in self._tasks:
             task.cancel()
         for closer in self._closers:

@@ -41,7 +41,7 @@ def test_only_the_edges_touch_the_environment() -> None:
 
 
 def test_only_the_command_line_reaches_into_the_adapters() -> None:
-    """The CLI is the composition root (`serve` starts the adapters); the rest of the core never imports them."""
+    """The CLI is the composition root (`serve` starts the adapters); the rest of the core never does."""
     for path in _sources("bot"):
         uses = {name for name in _imports(path) if name.split(".")[0] == "adapters"}
         assert not uses or path.name == "cli.py", f"{path.relative_to(ROOT)} imports {uses}"

@@ -17,10 +17,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters._outbox import OutboxWorker
 from adapters.slack._blocks import fallback_text, reply_blocks
 from adapters.slack._listeners import case_blocks, register, relay_if_in_case
 from adapters.slack._translate import PLATFORM, to_incoming
-from bot import Bot, ButtonKind, Reply, escalation, messages, outbox
+from bot import Bot, ButtonKind, Reply, escalation, messages
+from bot import outbox as queue
 from bot.commands import AdminCommands
 from bot.config import SlackSettings
 from bot.store import Outbox
@@ -47,7 +49,7 @@ class SlackAdapter:
             request_verification_enabled=settings.mode == "http",
         )
         self.commands = AdminCommands(bot)
-        self._outbox_wake = asyncio.Event()
+        self.outbox = OutboxWorker(self.drain_outbox)
         self._tasks: set[asyncio.Task[Any]] = set()
         register(self.app, self)
 
@@ -168,7 +170,7 @@ class SlackAdapter:
             await self.client.chat_postMessage(**payload)
         except Exception as exc:  # network, rate limit past retries, channel_not_found…
             log.warning("reply to %s kept for retry: %s", channel, exc)
-            outbox.enqueue(self.bot.db, "slack_message", payload)
+            queue.enqueue(self.bot.db, "slack_message", payload)
 
     async def _post(self, channel: str, thread_ts: str, text: str) -> None:
         await self.deliver(channel, thread_ts, Reply(text=text))
@@ -179,7 +181,7 @@ class SlackAdapter:
             await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as exc:
             log.warning("could not update %s/%s: %s", channel, ts, exc)
-            outbox.enqueue(self.bot.db, "slack_message", {"channel": channel, "text": text, "blocks": blocks})
+            queue.enqueue(self.bot.db, "slack_message", {"channel": channel, "text": text, "blocks": blocks})
 
     async def _ephemeral(self, channel: str, user: str, text: str) -> None:
         try:
@@ -196,34 +198,25 @@ class SlackAdapter:
     # --- the outbox: case announcements, relays, undelivered replies ------------------------------------
 
     def wake_outbox(self) -> None:
-        self._outbox_wake.set()
-
-    async def run_outbox(self, interval_s: float) -> None:
-        while True:
-            await self.drain_outbox()
-            try:
-                await asyncio.wait_for(self._outbox_wake.wait(), interval_s)
-            except TimeoutError:
-                pass
-            self._outbox_wake.clear()
+        self.outbox.wake()
 
     async def drain_outbox(self) -> int:
         sent = 0
-        for item in outbox.due(self.bot.db):
+        for item in queue.due(self.bot.db):
             if not self._mine(item):
                 continue
             try:
                 await self._send(item)
             except SlackApiError as exc:
                 retry_after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-                outbox.postpone(
+                queue.postpone(
                     self.bot.db, item.id or 0, str(exc), float(retry_after) if retry_after else None
                 )
                 continue
             except Exception as exc:
-                outbox.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
+                queue.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
                 continue
-            outbox.delivered(self.bot.db, item.id or 0)
+            queue.delivered(self.bot.db, item.id or 0)
             sent += 1
         return sent
 

@@ -15,9 +15,11 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ConversationReference
 
+from adapters._outbox import OutboxWorker
 from adapters.teams._cards import attachment, case_card, digest_card, reply_card, text_card
 from adapters.teams._handler import PLATFORM, BackofficeHandler
-from bot import Bot, Button, ButtonKind, Reply, escalation, messages, outbox
+from bot import Bot, Button, ButtonKind, Reply, escalation, messages
+from bot import outbox as queue
 from bot.commands import AdminCommands
 from bot.config import TeamsSettings
 from bot.store import ConversationRef, Outbox
@@ -46,7 +48,7 @@ class TeamsAdapter:
         self.cloud.on_turn_error = self._on_error
         self.handler = BackofficeHandler(self)
         self.commands = AdminCommands(bot)
-        self._outbox_wake = asyncio.Event()
+        self.outbox = OutboxWorker(self.drain_outbox)
         self._background: set[asyncio.Task[Any]] = set()
         if not settings.app_id:
             log.warning(
@@ -186,20 +188,11 @@ class TeamsAdapter:
     # --- the outbox -----------------------------------------------------------------------------------
 
     def wake_outbox(self) -> None:
-        self._outbox_wake.set()
-
-    async def run_outbox(self, interval_s: float) -> None:
-        while True:
-            await self.drain_outbox()
-            try:
-                await asyncio.wait_for(self._outbox_wake.wait(), interval_s)
-            except TimeoutError:
-                pass
-            self._outbox_wake.clear()
+        self.outbox.wake()
 
     async def drain_outbox(self) -> int:
         sent = 0
-        for item in outbox.due(self.bot.db):
+        for item in queue.due(self.bot.db):
             case_id = item.payload.get("case_id")
             case = escalation.get_case(self.bot.db, int(case_id)) if case_id else None
             if case is None or case.platform != PLATFORM:
@@ -207,9 +200,9 @@ class TeamsAdapter:
             try:
                 await self._deliver(item, case)
             except Exception as exc:
-                outbox.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
+                queue.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
                 continue
-            outbox.delivered(self.bot.db, item.id or 0)
+            queue.delivered(self.bot.db, item.id or 0)
             sent += 1
         return sent
 

@@ -90,10 +90,10 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        outbox = asyncio.create_task(adapter.run_outbox(0.1))
+        outbox = asyncio.create_task(adapter.outbox.run(0.1))
         async with aiohttp.ClientSession() as session:
             yield SlackEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/slack/events", session)
-        outbox.cancel()
+        await adapter.outbox.stop(outbox)
         await runner.cleanup()
         await adapter.client.session.close() if adapter.client.session else None
         await bot.aclose()

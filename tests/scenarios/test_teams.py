@@ -85,10 +85,10 @@ async def _env(
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        outbox = asyncio.create_task(adapter.run_outbox(0.1))
+        outbox = asyncio.create_task(adapter.outbox.run(0.1))
         async with aiohttp.ClientSession() as session:
             yield TeamsEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/api/messages", session)
-        outbox.cancel()
+        await adapter.outbox.stop(outbox)
         await runner.cleanup()
         await bot.aclose()
 
