@@ -27,6 +27,7 @@ from benchmarks._corpora import require_shared  # noqa: E402
 from bot import Bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from knowledge._evaluation import percentile  # noqa: E402
+from tests.fakes._serve import serve_app  # noqa: E402
 from tests.fakes.slack_api import fake_slack  # noqa: E402
 
 SECRET = "bench-secret"
@@ -60,67 +61,63 @@ async def run(events: int, concurrency: int) -> None:
             adapter = SlackAdapter(bot, settings.slack)
             app = web.Application()
             adapter.add_routes(app)
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"  # type: ignore[union-attr]
+            async with serve_app(app) as base:
+                url = base + "slack/events"
+                deliveries = []
+                for n in range(events):
+                    body = json.loads(json.dumps(template))
+                    body["event_id"] = f"EvBench{n}"
+                    body["event"].update(
+                        text=QUESTIONS[n % len(QUESTIONS)], ts=f"1700000000.{n:06d}", channel=f"D{n}"
+                    )
+                    deliveries.append((json.dumps(body), None))
+                    if n % 5 == 0:
+                        deliveries.append((json.dumps(body), 1))  # Slack's retry of the same event
+                acks: list[float] = []
+                statuses: Counter[int] = Counter()
+                gate = asyncio.Semaphore(concurrency)
+                verifier = SignatureVerifier(SECRET)
 
-            deliveries = []
-            for n in range(events):
-                body = json.loads(json.dumps(template))
-                body["event_id"] = f"EvBench{n}"
-                body["event"].update(
-                    text=QUESTIONS[n % len(QUESTIONS)], ts=f"1700000000.{n:06d}", channel=f"D{n}"
+                async def send(session: aiohttp.ClientSession, body: str, retry: int | None) -> None:
+                    async with gate:
+                        ts = str(int(time.time()))
+                        headers = {
+                            "Content-Type": "application/json",
+                            "X-Slack-Request-Timestamp": ts,
+                            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+                        }
+                        if retry:
+                            headers["X-Slack-Retry-Num"] = str(retry)
+                        started = time.perf_counter()
+                        async with session.post(url, data=body.encode(), headers=headers) as response:
+                            await response.read()
+                            acks.append((time.perf_counter() - started) * 1000)
+                            statuses[response.status] += 1
+
+                started = time.perf_counter()
+                async with aiohttp.ClientSession() as session:
+                    await asyncio.gather(*(send(session, body, retry) for body, retry in deliveries))
+                sent = time.perf_counter() - started
+                deadline = time.monotonic() + 300
+                while len(fake.named("chat.postMessage")) < events and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(2)  # late duplicates would show up now
+                answered = time.perf_counter() - started
+                per_channel = Counter(c["channel"] for c in fake.named("chat.postMessage"))
+                print(
+                    f"deliveries: {len(deliveries)} ({len(deliveries) - events} retries), "
+                    f"statuses {dict(statuses)}"
                 )
-                deliveries.append((json.dumps(body), None))
-                if n % 5 == 0:
-                    deliveries.append((json.dumps(body), 1))  # Slack's retry of the same event
-            acks: list[float] = []
-            statuses: Counter[int] = Counter()
-            gate = asyncio.Semaphore(concurrency)
-            verifier = SignatureVerifier(SECRET)
-
-            async def send(session: aiohttp.ClientSession, body: str, retry: int | None) -> None:
-                async with gate:
-                    ts = str(int(time.time()))
-                    headers = {
-                        "Content-Type": "application/json",
-                        "X-Slack-Request-Timestamp": ts,
-                        "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
-                    }
-                    if retry:
-                        headers["X-Slack-Retry-Num"] = str(retry)
-                    started = time.perf_counter()
-                    async with session.post(url, data=body.encode(), headers=headers) as response:
-                        await response.read()
-                        acks.append((time.perf_counter() - started) * 1000)
-                        statuses[response.status] += 1
-
-            started = time.perf_counter()
-            async with aiohttp.ClientSession() as session:
-                await asyncio.gather(*(send(session, body, retry) for body, retry in deliveries))
-            sent = time.perf_counter() - started
-            deadline = time.monotonic() + 300
-            while len(fake.named("chat.postMessage")) < events and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(2)  # late duplicates would show up now
-            answered = time.perf_counter() - started
-            per_channel = Counter(c["channel"] for c in fake.named("chat.postMessage"))
-            print(
-                f"deliveries: {len(deliveries)} ({len(deliveries) - events} retries), "
-                f"statuses {dict(statuses)}"
-            )
-            print(
-                f"ack latency: p50 {percentile(acks, 50):.1f} ms, p99 {percentile(acks, 99):.1f} ms, "
-                f"max {max(acks):.1f} ms (limit 3000 ms); all sent in {sent:.1f} s"
-            )
-            print(
-                f"answered: {len(per_channel)}/{events} events, "
-                f"exactly once: {all(v == 1 for v in per_channel.values()) and len(per_channel) == events}; "
-                f"all answers in {answered:.1f} s"
-            )
-            await runner.cleanup()
+                print(
+                    f"ack latency: p50 {percentile(acks, 50):.1f} ms, p99 {percentile(acks, 99):.1f} ms, "
+                    f"max {max(acks):.1f} ms (limit 3000 ms); all sent in {sent:.1f} s"
+                )
+                once = all(v == 1 for v in per_channel.values()) and len(per_channel) == events
+                print(
+                    f"answered: {len(per_channel)}/{events} events, "
+                    f"exactly once: {once}; "
+                    f"all answers in {answered:.1f} s"
+                )
             await bot.aclose()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot import messages
 from bot.store import Case, CaseMessage, Database, Outbox
-from bot.types import utcnow
+from bot.types import Button, ButtonKind, Reply, utcnow
 
 __all__ = [
     "add_message",
@@ -19,6 +20,7 @@ __all__ = [
     "open_case",
     "open_cases",
     "resolve",
+    "resolved_notice",
 ]
 
 
@@ -153,3 +155,21 @@ def last_human_answer(db: Database, case_id: int) -> str:
             .order_by(col(CaseMessage.id).desc())
         ).first()
     return message.text if message else ""
+
+
+def resolved_notice(case: Case) -> Reply:
+    """What the employee hears when their case is resolved: that it is, and a request for feedback."""
+    buttons = []
+    if case.turn_id is not None:
+        buttons = [
+            Button(kind=kind, label=messages.say(key, case.lang), value=str(case.turn_id))
+            for kind, key in (
+                (ButtonKind.FEEDBACK_UP, "feedback_up"),
+                (ButtonKind.FEEDBACK_DOWN, "feedback_down"),
+            )
+        ]
+    return Reply(
+        text=messages.say("case_resolved_employee", case.lang, case_id=case.id),
+        lang=case.lang,
+        buttons=buttons,
+    )

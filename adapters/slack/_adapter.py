@@ -262,26 +262,7 @@ class SlackAdapter:
                 channel=where["channel"], thread_ts=where["message"], text=text
             )
         elif item.kind == "case_resolved":
-            reply = Reply(
-                text=messages.say("case_resolved_employee", lang, case_id=case.id),
-                lang=lang,
-                buttons=[],
-            )
-            if case.turn_id is not None:
-                from bot import Button
-
-                reply.buttons = [
-                    Button(
-                        kind=ButtonKind.FEEDBACK_UP,
-                        label=messages.say("feedback_up", lang),
-                        value=str(case.turn_id),
-                    ),
-                    Button(
-                        kind=ButtonKind.FEEDBACK_DOWN,
-                        label=messages.say("feedback_down", lang),
-                        value=str(case.turn_id),
-                    ),
-                ]
+            reply = escalation.resolved_notice(case)
             await self.client.chat_postMessage(
                 channel=case.channel_id, thread_ts=case.thread_id, text=reply.text, blocks=reply_blocks(reply)
             )

@@ -16,9 +16,9 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ConversationReference
 
 from adapters._outbox import OutboxWorker
-from adapters.teams._cards import attachment, case_card, digest_card, reply_card, text_card
+from adapters.teams._cards import attachment, case_card, digest_card, reply_card
 from adapters.teams._handler import PLATFORM, BackofficeHandler
-from bot import Bot, Button, ButtonKind, Reply, escalation, messages
+from bot import Bot, Reply, escalation, messages
 from bot import outbox as queue
 from bot.commands import AdminCommands
 from bot.config import TeamsSettings
@@ -237,21 +237,7 @@ class TeamsAdapter:
                 f"{where['channel']};messageid={where['message']}", MessageFactory.text(text)
             )
         elif item.kind == "case_resolved":
-            buttons = []
-            if case.turn_id is not None:
-                buttons = [
-                    Button(
-                        kind=ButtonKind.FEEDBACK_UP,
-                        label=messages.say("feedback_up", lang),
-                        value=str(case.turn_id),
-                    ),
-                    Button(
-                        kind=ButtonKind.FEEDBACK_DOWN,
-                        label=messages.say("feedback_down", lang),
-                        value=str(case.turn_id),
-                    ),
-                ]
-            card = text_card(messages.say("case_resolved_employee", lang, case_id=case.id), buttons)
+            card = reply_card(escalation.resolved_notice(case))
             await self.proactive(case.channel_id, MessageFactory.attachment(attachment(card)))
 
     # --- the weekly digest ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot import Bot, IncomingMessage, Outcome
 from bot.audit import entries
 from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
+from tests.fakes._serve import serve_app
 
 from .conftest import make_settings
 
@@ -78,13 +79,8 @@ async def server() -> AsyncIterator[tuple[FakeOpenAI, str]]:
     fake = FakeOpenAI()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", fake.completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield fake, f"http://127.0.0.1:{port}/v1"
-    await runner.cleanup()
+    async with serve_app(app) as url:
+        yield fake, url + "v1"
 
 
 @pytest.fixture

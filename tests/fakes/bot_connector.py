@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes._serve import serve_app
+
 _ROUTE = re.compile(
     r"^(?:.*/)?v3/conversations(?:/(?P<conversation>[^/]+)/activities(?:/(?P<activity>[^/]+))?)?/?$"
 )
@@ -81,12 +83,6 @@ async def fake_connector() -> AsyncIterator[FakeConnector]:
     fake = FakeConnector()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    try:
+    async with serve_app(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

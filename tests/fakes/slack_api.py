@@ -12,6 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes._serve import serve_app
+
 
 @dataclass
 class Call:
@@ -88,13 +90,6 @@ async def fake_slack(auth_test: dict[str, Any]) -> AsyncIterator[FakeSlack]:
     app.router.add_post("/api/{method}", fake.api)
     app.router.add_post("/upload/{file}", fake.upload)
     app.router.add_post("/respond/{hook}", fake.respond)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://127.0.0.1:{port}/"
-    try:
+    async with serve_app(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

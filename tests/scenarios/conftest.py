@@ -20,6 +20,7 @@ from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import make_settings
 from tests.conftest import shared_or_skip
+from tests.fakes._serve import serve_app
 from tests.fakes.slack_api import FakeSlack, fake_slack
 
 SECRET = "test-signing-secret"
@@ -85,15 +86,8 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
         adapter = SlackAdapter(bot, settings.slack, language="en")
         app = web.Application()
         adapter.add_routes(app)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         outbox = asyncio.create_task(adapter.outbox.run(0.1))
-        async with aiohttp.ClientSession() as session:
-            yield SlackEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/slack/events", session)
-        await adapter.outbox.stop(outbox)
-        await runner.cleanup()
-        await adapter.client.session.close() if adapter.client.session else None
+        async with serve_app(app) as base, aiohttp.ClientSession() as session:
+            yield SlackEnv(fake, bot, adapter, base + "slack/events", session)
+            await adapter.outbox.stop(outbox)
         await bot.aclose()

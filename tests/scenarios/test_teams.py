@@ -22,6 +22,7 @@ from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import make_settings
 from tests.conftest import shared_or_skip
+from tests.fakes._serve import serve_app
 from tests.fakes.bot_connector import FakeConnector, card_of, card_text, fake_connector
 
 USER = "29:1uMVvhoAyfTqdMsyvHL0qlJTTfQF9MOUSI8_cQts2kdSWEZVDyJO2jz-CsNOhQcdYq1Bw4cHT0__O6XDj4AZ-Jw"
@@ -80,16 +81,10 @@ async def _env(
         adapter = TeamsAdapter(bot, settings.teams, language="en", reply_deadline_s=5)
         app = web.Application()
         adapter.add_routes(app)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         outbox = asyncio.create_task(adapter.outbox.run(0.1))
-        async with aiohttp.ClientSession() as session:
-            yield TeamsEnv(fake, bot, adapter, f"http://127.0.0.1:{port}/api/messages", session)
-        await adapter.outbox.stop(outbox)
-        await runner.cleanup()
+        async with serve_app(app) as base, aiohttp.ClientSession() as session:
+            yield TeamsEnv(fake, bot, adapter, base + "api/messages", session)
+            await adapter.outbox.stop(outbox)
         await bot.aclose()
 
 
