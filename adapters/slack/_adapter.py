@@ -140,6 +140,14 @@ class SlackAdapter:
             )
         self.wake_outbox()
 
+    async def on_unused(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        log.info(
+            "acknowledged an unused %s (%s)",
+            body.get("type"),
+            body.get("callback_id") or body.get("view", {}),
+        )
+
     async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         requester = f"{PLATFORM}:{command.get('user_id', '')}"
         text = str(command.get("text", "")).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
@@ -27,6 +28,10 @@ def register(app: AsyncApp, adapter: SlackAdapter) -> None:
     for action in ACTIONS:
         app.action(action)(adapter.on_action)
     app.command(COMMAND)(adapter.on_command)
+    # Modals and shortcuts are not features of ours: acknowledge them so Slack neither shows an error nor
+    # retries (an unacknowledged Socket Mode envelope is redelivered).
+    app.view(re.compile(".+"))(adapter.on_unused)
+    app.shortcut(re.compile(".+"))(adapter.on_unused)
 
 
 async def _ignore_bots_and_edits(body: dict[str, Any], next: Any) -> Any:

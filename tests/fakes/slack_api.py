@@ -28,6 +28,8 @@ class FakeSlack:
     # method -> queued failures, each (HTTP status, JSON body, headers); consumed one per call
     failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
     url: str = ""
+    socket_envelopes: list[dict[str, Any]] = field(default_factory=list)  # sent to a Socket Mode client
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ts: int = 0
 
     def named(self, method: str) -> list[dict[str, Any]]:
@@ -68,11 +70,25 @@ class FakeSlack:
                 "channel": args.get("channel"),
                 "ts": args.get("ts") or f"1700000000.{self._ts:06d}",
             }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.url.replace("http://", "ws://") + "socket"}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.url}upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": "F1", "title": args.get("files")}]}
         return {"ok": True}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, send the queued envelopes, record the client's acknowledgements."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"}})
+        for envelope in self.socket_envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
 
     async def upload(self, request: web.Request) -> web.Response:
         self.calls.append(Call("upload", {"bytes": len(await request.read())}))
@@ -90,6 +106,7 @@ async def fake_slack(auth_test: dict[str, Any]) -> AsyncIterator[FakeSlack]:
     app.router.add_post("/api/{method}", fake.api)
     app.router.add_post("/upload/{file}", fake.upload)
     app.router.add_post("/respond/{hook}", fake.respond)
+    app.router.add_get("/socket", fake.socket)
     async with serve_app(app) as url:
         fake.url = url
         yield fake

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from adapters.slack import reply_blocks, split_text
-from bot import Reply
+from adapters.slack import SlackAdapter, reply_blocks, split_text
+from bot import Bot, Reply
 from bot.audit import entries
 from bot.store import Case, Ticket
+from knowledge import KnowledgeBase
+from knowledge.testing import HashingEmbedding
+from tests.bot.conftest import make_settings
 from tests.conftest import shared_or_skip
+from tests.fakes.slack_api import fake_slack
 
 from .conftest import SlackEnv, payload
 
@@ -284,3 +289,49 @@ async def test_the_weekly_digest_is_posted_once_and_retried_after_a_failure(slac
     posted = [c for c in slack.fake.named("chat.postMessage") if c["channel"] == "CMANAGERS"]
     assert len(posted) == 2 and "2026-W47" in posted[1]["text"]  # the failed attempt, then the one post
     assert len(slack.fake.named("files.completeUploadExternal")) == 1
+
+
+async def test_a_modal_submission_is_acknowledged(slack: SlackEnv) -> None:
+    response = await slack.interaction(payload("interactivity", "view_submission.bolt-python.json"))
+    assert response.status == 200
+
+
+async def test_socket_mode_acknowledges_every_envelope_and_answers_the_event(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    envelopes = payload("socket_mode", "envelopes.bolt-python.json")
+    shortcut, command, event = envelopes
+    command["payload"].update(command="/backoffice", text="help")
+    event["payload"]["event"].update(
+        text="How many vacation days do I get?", channel="D777", channel_type="im"
+    )
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        fake.socket_envelopes = [shortcut, command, event]
+        settings = make_settings(
+            tmp_path / "home",
+            corpus,
+            slack={
+                "mode": "socket",
+                "bot_token": "xoxb",
+                "app_token": "xapp-1",
+                "api_url": fake.url + "api/",
+            },
+        )
+        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
+        kb.reindex()
+        bot = Bot.from_settings(settings, knowledge=kb)
+        adapter = SlackAdapter(bot, settings.slack)
+        handler = await adapter.start_socket_mode()
+        try:
+            (posted,) = await fake.wait_for("chat.postMessage")
+            for _ in range(100):
+                if len(fake.socket_acks) == 3:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await handler.close_async()
+            await bot.aclose()
+    assert posted["channel"] == "D777" and "Here is what the norms say" in posted["text"]
+    acks = {a["envelope_id"]: a for a in fake.socket_acks}
+    assert set(acks) == {e["envelope_id"] for e in envelopes}
+    assert "`help`" in json.dumps(acks[command["envelope_id"]].get("payload", {}))
