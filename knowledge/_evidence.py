@@ -40,6 +40,7 @@ _POSITION_PENALTY = 0.01
 _TITLE_WEIGHT = 0.05
 _RERANK = 5
 _MEANING_WEIGHT = 0.35
+_MEANING_CHARS = 240  # the start of a window carries its meaning; embedding all of it doubled the latency
 _LINK_LIST_PENALTY = 0.25  # a window that is itself the link: it names the page, the page says the rule
 _DOC_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)[^)\s]+\)")
 _MIN_WINDOW_CHARS = 140
@@ -131,7 +132,7 @@ class EvidenceJudge:
         windows.sort(key=lambda w: -w.score)
         if similarity is not None and windows:
             head = windows[:_RERANK]
-            cosines = similarity([w.text for w in head])
+            cosines = similarity([w.text[:_MEANING_CHARS] for w in head])
             head = [
                 replace(w, score=w.score + _MEANING_WEIGHT * float(c))
                 for w, c in zip(head, cosines, strict=True)

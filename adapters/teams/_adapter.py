@@ -109,6 +109,12 @@ class TeamsAdapter:
                         platform=PLATFORM, conversation_id=activity.conversation.id, reference=data
                     )
                 )
+                # Admins copy channel ids from this line into teams.human_team_channel / digest_channel.
+                log.info(
+                    "new Teams conversation %s (%s)",
+                    activity.conversation.id,
+                    activity.conversation.name or "",
+                )
             else:
                 stored.reference, stored.updated_at = data, utcnow()
 
