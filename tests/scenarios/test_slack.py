@@ -227,6 +227,12 @@ async def test_slash_commands_respect_permissions_and_reindex_reports_progress(s
     done = await slack.fake.wait_for("response_url")
     assert any("unchanged" in d["text"] for d in done)
 
+    command.update(text="digest", user_id="W222")
+    assert "permission" in await (await slack.form(command)).text()
+    command["user_id"] = "WBOSS"
+    digest = await (await slack.form(command)).text()
+    assert "weekly digest" in digest and "No activity this week." in digest
+
     command["text"] = "frobnicate"
     unknown = await slack.form(command)
     assert "frobnicate" in await unknown.text()

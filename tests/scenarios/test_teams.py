@@ -229,3 +229,33 @@ def test_long_answers_stay_under_the_teams_message_size() -> None:
     card = reply_card(Reply(text=long))
     assert len(json.dumps({"type": "message", "attachments": [card]}).encode()) < MAX_BYTES
     assert card_text(card).endswith("…")
+
+
+async def test_every_card_we_send_follows_the_adaptive_card_rules_and_the_digest_carries_its_chart(
+    teams: TeamsEnv,
+) -> None:
+    import jsonschema
+
+    from bot.digest import compute_digest, render_chart, to_markdown
+    from tests.scenarios.adaptive_card_subset import CARD_1_5
+
+    await teams.post(
+        activity("conversationUpdate.bot-added-to-team.msteams-docs.json", teams.fake.url + "amer/")
+    )
+    await teams.post(teams.personal("How many vacation days do I get?", "v1"))
+    await teams.post(teams.personal("Open an IT ticket: the printer jams", "v2"))
+    await teams.post(teams.personal("Does the company pay for my gym?", "v3"))
+    await teams.fake.wait_for(4)  # answer, proposal, escalation notice, case post
+    from zoneinfo import ZoneInfo
+
+    digest = compute_digest(teams.bot.db, "2026-W48", ZoneInfo("Europe/Madrid"))
+    await teams.adapter.post_digest(to_markdown(digest, "en", 3), render_chart(digest), "2026-W48")
+    posted = [s for s in teams.fake.messages() if s.body.get("attachments")]
+    assert len(posted) >= 5
+    for sent in posted:
+        jsonschema.Draft7Validator(CARD_1_5).validate(card_of(sent))
+        assert len(json.dumps(sent.body).encode()) < MAX_BYTES
+    digest_card = card_of(posted[-1])
+    assert posted[-1].conversation == HUMAN_CHANNEL and "2026-W48" in card_text(digest_card)
+    (image,) = [b for b in digest_card["body"] if b["type"] == "Image"]
+    assert image["url"].startswith("data:image/png;base64,iVBORw0KGgo")  # a PNG
