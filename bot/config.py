@@ -96,6 +96,9 @@ class TeamsSettings(BaseModel):
 
     app_id: str = ""
     app_password: str = ""
+    # certificate authentication instead of a password: the thumbprint and a PEM file with the private key
+    certificate_thumbprint: str = ""
+    certificate_key_file: str = ""
     tenant_id: str = ""
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = "MultiTenant"
     enabled: bool = False

@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -14,6 +15,7 @@ from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ConversationReference
+from botframework.connector.auth import CertificateServiceClientCredentialsFactory
 
 from adapters._outbox import OutboxWorker
 from adapters.teams._cards import attachment, case_card, digest_card, reply_card
@@ -38,13 +40,29 @@ class _Configuration:
         self.APP_TENANTID = settings.tenant_id
 
 
+def _credentials(settings: TeamsSettings) -> CertificateServiceClientCredentialsFactory | None:
+    """With a certificate configured, the bot authenticates with it instead of the app password."""
+    if not settings.certificate_thumbprint:
+        return None
+    return CertificateServiceClientCredentialsFactory(
+        settings.certificate_thumbprint,
+        Path(settings.certificate_key_file).read_text(encoding="utf-8"),
+        settings.app_id,
+        settings.tenant_id or None,
+    )
+
+
 class TeamsAdapter:
     def __init__(
         self, bot: Bot, settings: TeamsSettings, *, language: str = "en", reply_deadline_s: float = 10.0
     ) -> None:
         self.bot, self.settings, self.language = bot, settings, language
         self.reply_deadline_s = reply_deadline_s
-        self.cloud = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Configuration(settings)))
+        self.cloud = CloudAdapter(
+            ConfigurationBotFrameworkAuthentication(
+                _Configuration(settings), credentials_factory=_credentials(settings)
+            )
+        )
         self.cloud.on_turn_error = self._on_error
         self.handler = BackofficeHandler(self)
         self.commands = AdminCommands(bot)

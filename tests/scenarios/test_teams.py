@@ -259,3 +259,29 @@ async def test_every_card_we_send_follows_the_adaptive_card_rules_and_the_digest
     assert posted[-1].conversation == HUMAN_CHANNEL and "2026-W48" in card_text(digest_card)
     (image,) = [b for b in digest_card["body"] if b["type"] == "Image"]
     assert image["url"].startswith("data:image/png;base64,iVBORw0KGgo")  # a PNG
+
+
+async def test_a_certificate_can_replace_the_app_password(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from adapters.teams._adapter import _credentials
+    from bot.config import TeamsSettings
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "bot.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    app_id = "00000000-0000-0000-0000-000000000002"
+    settings = TeamsSettings(
+        enabled=True, app_id=app_id, certificate_thumbprint="AB" * 20, certificate_key_file=str(pem)
+    )
+    factory = _credentials(settings)
+    assert factory is not None and await factory.is_valid_app_id(app_id)
+    assert not await factory.is_valid_app_id("someone-else")
+    assert _credentials(TeamsSettings(app_id=app_id, app_password="secret")) is None  # the password path
