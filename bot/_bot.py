@@ -158,17 +158,19 @@ class Bot:
         citations = []
         for ref in cited:
             q = state.quotes[ref]
-            if q.chunk.chunk_id in seen:
-                continue
-            seen.add(q.chunk.chunk_id)
-            citations.append(
-                Citation(
-                    title=q.chunk.doc_title,
-                    section=list(q.chunk.heading_path),
-                    source=q.chunk.doc_path,
-                    snippet=q.text,
+            # the passage itself, then the pages it points to for the details
+            for chunk, snippet in ((q.chunk, q.text), *((c, "") for c in q.see_also)):
+                if chunk.chunk_id in seen:
+                    continue
+                seen.add(chunk.chunk_id)
+                citations.append(
+                    Citation(
+                        title=chunk.doc_title,
+                        section=list(chunk.heading_path),
+                        source=chunk.doc_path,
+                        snippet=snippet,
+                    )
                 )
-            )
         statuses = {a.status for a in state.actions}
         if state.case_id is not None:
             outcome = Outcome.ESCALATED

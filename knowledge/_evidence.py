@@ -22,6 +22,7 @@ from knowledge._query import AnalyzedQuery, Slot
 from knowledge._text import Analyzer, Language, fold, words
 
 if TYPE_CHECKING:
+    from knowledge._documents import Chunk
     from knowledge._index import Hit
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -58,6 +59,7 @@ class Window:
     coverage: float
     score: float
     quote: str  # the window with the sentences either side, as the answer shows it
+    points_to: tuple[Chunk, ...] = ()  # the corpus documents the window links to ("see the Travel Policy")
 
 
 @dataclass(frozen=True)

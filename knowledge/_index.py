@@ -7,7 +7,7 @@ import io
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,14 +56,15 @@ class _Ranked:
 
 _LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)([^)\s#?]+)")
 _LINK_FOLLOW_DEPTH = 5
+_POINTER_WINDOWS = 8
 
 
-def linked_documents(chunk: Chunk) -> list[str]:
-    """Corpus paths of the documents a passage links to (relative links, resolved from its document)."""
+def linked_documents(chunk: Chunk, text: str | None = None) -> list[str]:
+    """Corpus paths of the documents a passage (or `text` from it) links to, resolved from its document."""
     base = posixpath.dirname(chunk.doc_path)
     found = []
-    for text in (*chunk.heading_path, chunk.text):
-        for m in _LINK.finditer(text):
+    for part in (*chunk.heading_path, chunk.text) if text is None else (text,):
+        for m in _LINK.finditer(part):
             target = posixpath.normpath(posixpath.join(base, m.group(1)))
             if not target.startswith("..") and target not in found:
                 found.append(target)
@@ -196,7 +197,21 @@ class KnowledgeIndex:
             vectors = embed_texts(self._embedder, texts, len(texts))
             return [float(c) for c in vectors @ ranked.q[0]]
 
-        return hits, self._judge.judge(query, ranked.analyzed, hits, overviews, similarity)
+        evidence = self._judge.judge(query, ranked.analyzed, hits, overviews, similarity)
+        return hits, self._with_pointers(evidence, ranked.mask)
+
+    def _with_pointers(self, evidence: Evidence, mask: npt.NDArray[np.bool_]) -> Evidence:
+        """A window that links to another document ("see [Travel Policy](travel.md)") also cites it."""
+        windows = list(evidence.windows)
+        for i, window in enumerate(windows[:_POINTER_WINDOWS]):
+            targets = []
+            for path in linked_documents(window.hit.chunk, window.quote):
+                ids = [j for j in self._doc_chunks.get(path, ()) if mask[j]]
+                if ids and path != window.hit.chunk.doc_path:
+                    targets.append(self.chunks[ids[0]])
+            if targets:
+                windows[i] = replace(window, points_to=tuple(targets))
+        return replace(evidence, windows=tuple(windows))
 
     def _follow_links(self, hits: list[Hit], ranked: _Ranked) -> tuple[list[Hit], frozenset[str]]:
         present = {h.chunk.doc_path for h in hits}

@@ -50,6 +50,7 @@ class Quote:
     ref: int
     chunk: Chunk
     text: str
+    see_also: tuple[Chunk, ...] = ()
 
 
 @dataclass
@@ -128,15 +129,18 @@ class TurnTools:
         passages = []
         for window in _distinct(evidence.windows):
             ref = len(self.state.quotes) + 1
-            self.state.quotes[ref] = Quote(ref, window.hit.chunk, window.quote)
-            passages.append(
-                {
-                    "ref": ref,
-                    "citation": window.hit.chunk.citation,
-                    "source": window.hit.chunk.doc_path,
-                    "quote": window.quote,
-                }
-            )
+            self.state.quotes[ref] = Quote(ref, window.hit.chunk, window.quote, window.points_to)
+            passage = {
+                "ref": ref,
+                "citation": window.hit.chunk.citation,
+                "source": window.hit.chunk.doc_path,
+                "quote": window.quote,
+            }
+            if window.points_to:
+                passage["see_also"] = [
+                    {"citation": c.citation, "source": c.doc_path} for c in window.points_to
+                ]
+            passages.append(passage)
         strong = evidence.confidence >= self.policy.min_confidence and bool(passages)
         return json.dumps(
             {

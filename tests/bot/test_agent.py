@@ -241,3 +241,33 @@ async def test_feedback_is_one_vote_per_person_and_reply(ask: Ask, bot: Bot) -> 
     with bot.db.session() as s:
         votes = sorted((f.user_id, f.value) for f in s.exec(select(Feedback)).all())
     assert votes == [("console:ana", 1), ("console:bob", -1)]
+
+
+async def test_an_overview_that_points_to_a_page_cites_that_page_too(
+    tmp_path: Path, corpus: Path, embedder: object
+) -> None:
+    from knowledge import KnowledgeBase
+
+    from .conftest import make_settings
+
+    (corpus / "en" / "index.md").write_text(
+        "# Handbook index\n\n## Parking\n\nParking permits for the office garage: see the "
+        "[Parking policy](parking.md) for who may apply.\n",
+        encoding="utf-8",
+    )
+    (corpus / "en" / "parking.md").write_text(
+        "# Parking policy\n\nStaff who commute more than 20 km may apply for a garage space.\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path / "home", corpus)
+    kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)  # type: ignore[arg-type,return-value]
+    kb.reindex()
+    bot = Bot.from_settings(settings, knowledge=kb)
+    reply = await bot.ahandle(
+        IncomingMessage(
+            platform="console", user_id="ana", text="Who can get a parking permit for the garage?"
+        )
+    )
+    assert reply is not None and reply.outcome == Outcome.ANSWERED
+    assert "en/parking.md" in [c.source for c in reply.citations]
+    await bot.aclose()
