@@ -177,6 +177,10 @@ _USER: dict[str, dict[str, str]] = {
         "es": "No puedo escribir en esa conversación: instala la app en ese equipo.",
         "en": "I can't post in that conversation: install the app in that team.",
     },
+    "button_unknown": {
+        "es": "Ese botón ya no hace nada; escríbeme lo que necesitas.",
+        "en": "That button no longer does anything; just tell me what you need.",
+    },
     "thanks_feedback": {"es": "¡Gracias por tu valoración!", "en": "Thanks for the feedback!"},
     "norm_proposed": {
         "es": "La respuesta del caso #{case_id} queda propuesta como norma para revisión: {path}",

@@ -43,7 +43,8 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         text = _TAG.sub("", activity.text or "").strip()
         if await self.teams.relay_if_in_case(activity, text):
             return
-        if isinstance(activity.value, dict) and activity.value.get("verb"):  # messageBack from older clients
+        if isinstance(activity.value, dict):
+            # A card button (messageBack / Action.Submit): the click is the message, not its display text.
             await turn_context.send_activity(
                 MessageFactory.text(await self._button(activity, activity.value))
             )
@@ -104,7 +105,8 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
             return reply.text
         if verb in ("case_claim", "case_resolve") and value.isdigit():
             return await self.teams.case_action(verb, int(value), user, activity.from_property.name or user)
-        return messages.say("thanks_feedback", lang)
+        log.info("a card button with no action of ours was pressed: %s", data)
+        return messages.say("button_unknown", lang)
 
 
 def to_incoming(activity: Activity, text: str) -> IncomingMessage:

@@ -285,3 +285,13 @@ async def test_a_certificate_can_replace_the_app_password(
     assert factory is not None and await factory.is_valid_app_id(app_id)
     assert not await factory.is_valid_app_id("someone-else")
     assert _credentials(TeamsSettings(app_id=app_id, app_password="secret")) is None  # the password path
+
+
+async def test_a_message_back_click_is_a_button_not_a_question(teams: TeamsEnv) -> None:
+    body = activity("message.messageBack.msteams-docs.json", teams.fake.url + "amer/")
+    response = await teams.post(body)
+    assert response.status == 201
+    (reply,) = await teams.fake.wait_for()
+    assert "button" in reply.body["text"]
+    with teams.bot.db.session() as s:
+        assert s.exec(select(Case)).all() == []  # "User just clicked…" was not taken for a question
