@@ -41,13 +41,13 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         self.teams.remember(activity)
         TurnContext.remove_recipient_mention(activity)
         text = _TAG.sub("", activity.text or "").strip()
-        if await self.teams.relay_if_in_case(activity, text):
-            return
         if isinstance(activity.value, dict):
             # A card button (messageBack / Action.Submit): the click is the message, not its display text.
             await turn_context.send_activity(
                 MessageFactory.text(await self._button(activity, activity.value))
             )
+            return
+        if await self.teams.relay_if_in_case(activity, text):
             return
         if (text.split() or [""])[0].lower() in COMMAND_NAMES:
             await self._command(turn_context, text)
