@@ -154,23 +154,26 @@ class Bot:
 
     def _reply(self, state: TurnState, answer: str) -> Reply:
         cited = [int(n) for n in dict.fromkeys(_REF.findall(answer)) if int(n) in state.quotes]
-        seen: set[str] = set()
-        citations = []
+        number: dict[str, int] = {}  # chunk id -> its 1-based place in the citations
+        renumber: dict[int, int] = {}  # the model's [n] -> the citation it refers to
+        citations: list[Citation] = []
         for ref in cited:
             q = state.quotes[ref]
             # the passage itself, then the pages it points to for the details
             for chunk, snippet in ((q.chunk, q.text), *((c, "") for c in q.see_also)):
-                if chunk.chunk_id in seen:
-                    continue
-                seen.add(chunk.chunk_id)
-                citations.append(
-                    Citation(
-                        title=chunk.doc_title,
-                        section=list(chunk.heading_path),
-                        source=chunk.doc_path,
-                        snippet=snippet,
+                if chunk.chunk_id not in number:
+                    number[chunk.chunk_id] = len(citations) + 1
+                    citations.append(
+                        Citation(
+                            title=chunk.doc_title,
+                            section=list(chunk.heading_path),
+                            source=chunk.doc_path,
+                            snippet=snippet,
+                        )
                     )
-                )
+            renumber[ref] = number[q.chunk.chunk_id]
+        # Two quotes from one passage share its citation number, so [n] always matches the sources list.
+        answer = _REF.sub(lambda m: f"[{renumber.get(int(m.group(1)), int(m.group(1)))}]", answer)
         statuses = {a.status for a in state.actions}
         if state.case_id is not None:
             outcome = Outcome.ESCALATED
