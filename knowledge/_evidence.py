@@ -46,6 +46,7 @@ _LINK_LIST_PENALTY = 0.25  # a window that is itself the link: it names the page
 _DOC_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)[^)\s]+\)")
 _MIN_WINDOW_CHARS = 140
 _MAX_QUOTE_CHARS = 700
+_SHORT_STEM = 4
 _LIST_ITEM = re.compile(r"[a-z]{1,3}[).]\s")
 
 
@@ -107,16 +108,17 @@ class EvidenceJudge:
         ]
         total = sum(w for _, w in topic)
         wants_quantity = bool(_QUANTITY.search(query))
+        forms = self._short_forms(query, analyzed.lang)
         windows: list[Window] = []
         seen_terms: set[str] = set()
         for rank, hit in enumerate(hits[:_EVIDENCE_PASSAGES], 1):
             lang: Language = "es" if hit.chunk.lang == "es" else "en"
-            heading = self._analyzer.terms(" ".join(hit.chunk.heading_path), lang)
+            heading = self._terms(" ".join(hit.chunk.heading_path), lang, forms)
             seen_terms.update(heading)
             # A section whose title names what was asked is the place the answer lives.
             titled = sum(w * _slot_match(slot, [], heading) for slot, w in topic) / total if total else 0.0
             for position, (text, quote) in enumerate(_windows(hit.chunk.text)):
-                terms = self._analyzer.terms(text, lang)
+                terms = self._terms(text, lang, forms)
                 seen_terms.update(terms)
                 got = sum(w * _slot_match(slot, terms, heading) for slot, w in topic)
                 coverage = got / total if total else 0.0
@@ -150,6 +152,29 @@ class EvidenceJudge:
             confidence = min(confidence, 0.2)
         return Evidence(round(confidence, 3), missing, tuple(windows))
 
+    def _short_forms(self, query: str, lang: Language) -> dict[str, set[str]]:
+        """The user's own words whose stems are short enough to collide ("caso" and "casa" both give
+        "cas"), by stem."""
+        tokens = self._analyzer.expand_abbreviations(words(query))
+        forms: dict[str, set[str]] = {}
+        for token, stem in zip(tokens, self._analyzer.stem(tokens, lang), strict=True):
+            if len(stem) <= _SHORT_STEM:
+                forms.setdefault(stem, set()).add(token)
+        return forms
+
+    def _terms(self, text: str, lang: Language, forms: dict[str, set[str]]) -> list[str]:
+        """Stemmed terms of a passage; a short stem counts only when its word is compatible with the
+        user's (same word, a plural, the bare stem), so "me caso" does not match "en casa" or "en caso de"."""
+        stop = self._analyzer.stopwords(lang)
+        tokens = [t for t in self._analyzer.expand_abbreviations(words(text)) if t not in stop]
+        stems = self._analyzer.stem(tokens, lang)
+        return [
+            stem
+            if stem not in forms or any(_compatible(user, token, stem) for user in forms[stem])
+            else f"{stem}~"
+            for token, stem in zip(tokens, stems, strict=True)
+        ]
+
     def _weight(self, slot: Slot) -> float:
         return max(self.idf(t) for t in _own_words(slot))
 
@@ -164,6 +189,11 @@ def _own_words(slot: Slot) -> tuple[str, ...]:
         if not best or weight > slot.alternatives[best]:
             best = terms
     return best
+
+
+def _compatible(user: str, word: str, stem: str) -> bool:
+    n = len(stem) + 1
+    return user == word or stem in (user, word) or user[:n] == word[:n]
 
 
 def _slot_match(slot: Slot, terms: list[str], heading: list[str]) -> float:
