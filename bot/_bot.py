@@ -296,6 +296,13 @@ class Bot:
 
     async def afeedback(self, platform: str, user_id: str, turn_id: int, value: int) -> None:
         """👍 (+1) or 👎 (-1) on a reply; pressing again changes the vote rather than adding one."""
+        audit.record(
+            self.db,
+            f"{platform}:{user_id}",
+            "feedback",
+            AuditEvent.FEEDBACK,
+            {"turn_id": turn_id, "value": value},
+        )
         with self.db.session() as s:
             existing = s.exec(
                 select(Feedback).where(

@@ -22,6 +22,11 @@ class AuditEvent(StrEnum):
     EXPIRED = "expired"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # the human thread and feedback
+    OPENED = "opened"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    FEEDBACK = "feedback"
 
 
 def record(

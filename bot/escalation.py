@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot import messages
+from bot import audit, messages
+from bot.audit import AuditEvent
 from bot.store import Case, CaseMessage, Database, Outbox
 from bot.types import Button, ButtonKind, Reply, utcnow
 
@@ -55,7 +56,9 @@ def open_case(
         s.flush()
         assert case.id is not None
         s.add(Outbox(kind="case_opened", payload={"case_id": case.id, "platform": platform}))
-        return case.id
+        case_id = case.id
+    audit.record(db, f"{platform}:{user_id}", "case", AuditEvent.OPENED, {"case_id": case_id}, summary[:500])
+    return case_id
 
 
 def link_turn(db: Database, case_id: int, turn_id: int) -> None:
@@ -71,7 +74,8 @@ def claim(db: Database, case_id: int, human: str) -> Case | None:
         if case is None or case.status == "resolved":
             return None
         case.status, case.claimed_by, case.claimed_at = "claimed", human, utcnow()
-        return case
+    audit.record(db, human, "case", AuditEvent.CLAIMED, {"case_id": case_id})
+    return case
 
 
 def add_message(db: Database, case_id: int, author: str, role: str, text: str) -> Case | None:
@@ -97,7 +101,8 @@ def resolve(db: Database, case_id: int, human: str, resolution: str = "") -> Cas
         case.status, case.resolved_at, case.resolution = "resolved", utcnow(), resolution
         case.claimed_by = case.claimed_by or human
         s.add(Outbox(kind="case_resolved", payload={"case_id": case_id}))
-        return case
+    audit.record(db, human, "case", AuditEvent.RESOLVED, {"case_id": case_id}, resolution[:500])
+    return case
 
 
 def open_cases(db: Database) -> list[Case]:

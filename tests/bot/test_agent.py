@@ -271,3 +271,20 @@ async def test_an_overview_that_points_to_a_page_cites_that_page_too(
     assert reply is not None and reply.outcome == Outcome.ANSWERED
     assert "en/parking.md" in [c.source for c in reply.citations]
     await bot.aclose()
+
+
+async def test_the_human_thread_and_feedback_are_audited_too(ask: Ask, bot: Bot) -> None:
+    from bot import escalation
+
+    reply = await ask("¿La empresa me paga el gimnasio?")
+    assert reply.case_id is not None and reply.turn_id is not None
+    escalation.claim(bot.db, reply.case_id, "slack:WHUMAN")
+    escalation.resolve(bot.db, reply.case_id, "slack:WHUMAN", "No, but there is a wellness budget.")
+    await bot.afeedback("console", "ana", reply.turn_id, 1)
+    trail = [(e.actor, e.tool, e.event) for e in reversed(entries(bot.db)) if e.event != "offered"]
+    assert trail == [
+        ("console:ana", "case", "opened"),
+        ("slack:WHUMAN", "case", "claimed"),
+        ("slack:WHUMAN", "case", "resolved"),
+        ("console:ana", "feedback", "feedback"),
+    ]
