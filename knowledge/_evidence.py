@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from knowledge._query import AnalyzedQuery, Slot
+from knowledge._query import SYNONYM_WEIGHT, AnalyzedQuery, Slot
 from knowledge._text import Analyzer, Language, fold, words
 
 if TYPE_CHECKING:
@@ -199,12 +199,25 @@ def _compatible(user: str, word: str, stem: str) -> bool:
 def _slot_match(slot: Slot, terms: list[str], heading: list[str]) -> float:
     return max(
         (
-            weight
+            _trust(slot, alt, weight)
             for alt, weight in slot.alternatives.items()
             if _contains(terms, alt) or _contains(heading, alt)
         ),
         default=0.0,
     )
+
+
+def _trust(slot: Slot, alt: tuple[str, ...], weight: float) -> float:
+    """A thesaurus phrase whose own content is one short, ambiguous stem ("me caso" → "cas", also in
+    "en caso de") is no better evidence in its own words than in its synonyms ("matrimonio")."""
+    if (
+        weight == 1.0
+        and len(alt) == 1
+        and len(alt[0]) <= _SHORT_STEM
+        and SYNONYM_WEIGHT in slot.alternatives.values()
+    ):
+        return SYNONYM_WEIGHT
+    return weight
 
 
 def _contains(sequence: list[str], phrase: tuple[str, ...]) -> bool:
