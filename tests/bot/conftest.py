@@ -33,6 +33,13 @@ def make_settings(home: Path, corpus: Path, **overrides: Any) -> Settings:
     )
 
 
+def bot_over(settings: Settings, embedder: Any) -> Bot:
+    """A bot over `settings`' norms folder, indexed with the fast deterministic embedder."""
+    kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
+    kb.reindex()
+    return Bot.from_settings(settings, knowledge=kb)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, corpus: Path) -> Settings:
     return make_settings(tmp_path / "home", corpus)
@@ -41,9 +48,7 @@ def settings(tmp_path: Path, corpus: Path) -> Settings:
 @pytest.fixture
 async def bot(settings: Settings, embedder: HashingEmbedding) -> AsyncIterator[Bot]:
     """A bot over the sample handbook with the fast deterministic embedder and a fresh SQLite store."""
-    kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
-    kb.reindex()
-    bot = Bot.from_settings(settings, knowledge=kb)
+    bot = bot_over(settings, embedder)
     yield bot
     await bot.aclose()
 

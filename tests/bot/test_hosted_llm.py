@@ -13,11 +13,10 @@ from aiohttp import web
 
 from bot import Bot, IncomingMessage, Outcome
 from bot.audit import entries
-from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
 from tests.fakes._serve import serve_app
 
-from .conftest import make_settings
+from .conftest import bot_over, make_settings
 
 Script = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -93,9 +92,7 @@ async def hosted_bot(
         corpus,
         llm={"provider": "openai-like", "model": "scripted", "base_url": url, "timeout_s": 10},
     )
-    kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
-    kb.reindex()
-    bot = Bot.from_settings(settings, knowledge=kb)
+    bot = bot_over(settings, embedder)
     yield bot
     await bot.aclose()
 

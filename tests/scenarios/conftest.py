@@ -16,9 +16,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
 from bot import Bot
-from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
-from tests.bot.conftest import make_settings
+from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
 from tests.fakes._serve import serve_app
 from tests.fakes.slack_api import FakeSlack, fake_slack
@@ -80,9 +79,7 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
                 "digest_channel": "CMANAGERS",
             },
         )
-        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
-        kb.reindex()
-        bot = Bot.from_settings(settings, knowledge=kb)
+        bot = bot_over(settings, embedder)
         adapter = SlackAdapter(bot, settings.slack, language="en")
         app = web.Application()
         adapter.add_routes(app)

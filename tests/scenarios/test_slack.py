@@ -12,12 +12,11 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from adapters.slack import SlackAdapter, reply_blocks, split_text
-from bot import Bot, Reply
+from bot import Reply
 from bot.audit import entries
 from bot.store import Case, Ticket
-from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
-from tests.bot.conftest import make_settings
+from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
 from tests.fakes.slack_api import fake_slack
 
@@ -323,9 +322,7 @@ async def test_socket_mode_acknowledges_every_envelope_and_answers_the_event(
                 "api_url": fake.url + "api/",
             },
         )
-        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
-        kb.reindex()
-        bot = Bot.from_settings(settings, knowledge=kb)
+        bot = bot_over(settings, embedder)
         adapter = SlackAdapter(bot, settings.slack)
         handler = await adapter.start_socket_mode()
         try:

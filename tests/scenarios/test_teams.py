@@ -18,9 +18,8 @@ from adapters.teams import MAX_BYTES, TeamsAdapter, reply_card
 from bot import Bot, Reply
 from bot.audit import entries
 from bot.store import Case, Ticket
-from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
-from tests.bot.conftest import make_settings
+from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
 from tests.fakes._serve import serve_app
 from tests.fakes.bot_connector import FakeConnector, card_of, card_text, fake_connector
@@ -75,9 +74,7 @@ async def _env(
                 **teams,
             },
         )
-        kb = KnowledgeBase(settings.home, settings.knowledge, lambda: embedder)
-        kb.reindex()
-        bot = Bot.from_settings(settings, knowledge=kb)
+        bot = bot_over(settings, embedder)
         adapter = TeamsAdapter(bot, settings.teams, language="en", reply_deadline_s=5)
         app = web.Application()
         adapter.add_routes(app)
