@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from bot.agent import Router, TurnPolicy, TurnState, TurnTools, build_llm, run_t
 from bot.audit import AuditEvent
 from bot.config import Settings
 from bot.store import (
+    Case,
     Conversation,
     Database,
     DatabaseUnavailable,
@@ -352,6 +354,10 @@ class Bot:
             escalated=True,
             case_id=case_id,
         )
+
+    def close_case(self, human: str, case_id: int) -> tuple[Case, Path | None] | None:
+        """A human resolves a case; their last answer becomes a proposed norm in `<home>/proposed-norms`."""
+        return escalation.close(self.db, case_id, human, self.settings.home / "proposed-norms")
 
     # --- storage --------------------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlmodel import col, select
 
 from bot import audit, messages
@@ -15,11 +17,13 @@ __all__ = [
     "case_announced_at",
     "case_in_thread",
     "claim",
+    "close",
     "get_case",
     "last_human_answer",
     "link_turn",
     "open_case",
     "open_cases",
+    "propose_norm",
     "resolve",
     "resolved_notice",
 ]
@@ -103,6 +107,26 @@ def resolve(db: Database, case_id: int, human: str, resolution: str = "") -> Cas
         s.add(Outbox(kind="case_resolved", payload={"case_id": case_id}))
     audit.record(db, human, "case", AuditEvent.RESOLVED, {"case_id": case_id}, resolution[:500])
     return case
+
+
+def close(db: Database, case_id: int, human: str, proposals: Path) -> tuple[Case, Path | None] | None:
+    """Resolve a case with the team's last answer and propose that answer, as a file in `proposals`,
+    for an admin to review before it joins the norms. None when the case is unknown or already closed."""
+    answer = last_human_answer(db, case_id)
+    case = resolve(db, case_id, human, answer)
+    if case is None:
+        return None
+    return case, (propose_norm(proposals, case_id, case.question, answer) if answer else None)
+
+
+def propose_norm(folder: Path, case_id: int, question: str, answer: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"case-{case_id}.md"
+    path.write_text(
+        f"---\ntitle: {question[:80]}\nproposed_from_case: {case_id}\n---\n\n# {question}\n\n{answer}\n",
+        "utf-8",
+    )
+    return path
 
 
 def open_cases(db: Database) -> list[Case]:

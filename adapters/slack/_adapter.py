@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._outbox import OutboxWorker
-from adapters.slack._blocks import fallback_text, reply_blocks
+from adapters.slack._blocks import fallback_text, reply_blocks, split_text
 from adapters.slack._listeners import case_blocks, register, relay_if_in_case
 from adapters.slack._translate import PLATFORM, to_incoming
 from bot import Bot, ButtonKind, Reply, escalation, messages
@@ -126,17 +125,16 @@ class SlackAdapter:
                     channel, ts, messages.say("case_claimed", case.lang, human=f"<@{user}>", case_id=case_id)
                 )
             return
-        answer = escalation.last_human_answer(self.bot.db, case_id)
-        case = escalation.resolve(self.bot.db, case_id, human, answer)
-        if case is None:
+        closed = self.bot.close_case(human, case_id)
+        if closed is None:
             return
+        case, proposal = closed
         await self._post(
             channel, ts, messages.say("case_resolved_team", case.lang, case_id=case_id, human=f"<@{user}>")
         )
-        if answer:
-            path = propose_norm(self.bot.settings.home, case_id, case.question, answer)
+        if proposal is not None:
             await self._post(
-                channel, ts, messages.say("norm_proposed", case.lang, case_id=case_id, path=path)
+                channel, ts, messages.say("norm_proposed", case.lang, case_id=case_id, path=proposal)
             )
         self.wake_outbox()
 
@@ -286,27 +284,9 @@ class SlackAdapter:
             text=markdown[:3000],
             blocks=[
                 {"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                for part in _paragraphs(markdown)
+                for part in split_text(markdown)[:45]
             ],
         )
         await self.client.files_upload_v2(
             channel=channel, content=chart_png, filename=f"digest-{week}.png", title=f"Digest {week}"
         )
-
-
-def propose_norm(home: Path, case_id: int, question: str, answer: str) -> Path:
-    """The human's answer, written where an admin reviews it before it joins the norms folder."""
-    folder = home / "proposed-norms"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"case-{case_id}.md"
-    path.write_text(
-        f"---\ntitle: {question[:80]}\nproposed_from_case: {case_id}\n---\n\n# {question}\n\n{answer}\n",
-        "utf-8",
-    )
-    return path
-
-
-def _paragraphs(text: str, budget: int = 2900) -> list[str]:
-    from adapters.slack._blocks import split_text
-
-    return split_text(text, budget)[:45]

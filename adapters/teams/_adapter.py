@@ -196,17 +196,14 @@ class TeamsAdapter:
             return messages.say(
                 "case_claimed", case.lang if case else self.language, human=name, case_id=case_id
             )
-        answer = escalation.last_human_answer(self.bot.db, case_id)
-        case = escalation.resolve(self.bot.db, case_id, human, answer)
-        if case is None:
+        closed = self.bot.close_case(human, case_id)
+        if closed is None:
             return messages.say("confirmation_expired", self.language)
         self.wake_outbox()
+        case, proposal = closed
         text = messages.say("case_resolved_team", case.lang, case_id=case_id, human=name)
-        if answer:
-            from adapters.slack import propose_norm
-
-            path = propose_norm(self.bot.settings.home, case_id, case.question, answer)
-            text += "\n\n" + messages.say("norm_proposed", case.lang, case_id=case_id, path=path)
+        if proposal is not None:
+            text += "\n\n" + messages.say("norm_proposed", case.lang, case_id=case_id, path=proposal)
         return text
 
     # --- the outbox -----------------------------------------------------------------------------------
