@@ -48,7 +48,7 @@ class SlackAdapter:
             request_verification_enabled=settings.mode == "http",
         )
         self.commands = AdminCommands(bot)
-        self.outbox = OutboxWorker(self.drain_outbox)
+        self.outbox = OutboxWorker(bot.db, self._mine, self._send, _retry_after)
         self._tasks: set[asyncio.Task[Any]] = set()
         register(self.app, self)
 
@@ -206,26 +206,6 @@ class SlackAdapter:
     def wake_outbox(self) -> None:
         self.outbox.wake()
 
-    async def drain_outbox(self) -> int:
-        sent = 0
-        for item in queue.due(self.bot.db):
-            if not self._mine(item):
-                continue
-            try:
-                await self._send(item)
-            except SlackApiError as exc:
-                retry_after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-                queue.postpone(
-                    self.bot.db, item.id or 0, str(exc), float(retry_after) if retry_after else None
-                )
-                continue
-            except Exception as exc:
-                queue.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
-                continue
-            queue.delivered(self.bot.db, item.id or 0)
-            sent += 1
-        return sent
-
     def _mine(self, item: Outbox) -> bool:
         if item.kind == "slack_message":
             return True
@@ -290,3 +270,14 @@ class SlackAdapter:
         await self.client.files_upload_v2(
             channel=channel, content=chart_png, filename=f"digest-{week}.png", title=f"Digest {week}"
         )
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """Slack's `Retry-After`, when a rate-limited call says how long to wait."""
+    response = getattr(exc, "response", None)
+    value = (
+        response.headers.get("Retry-After")
+        if isinstance(exc, SlackApiError) and response is not None
+        else None
+    )
+    return float(value) if value else None

@@ -21,7 +21,6 @@ from adapters._outbox import OutboxWorker
 from adapters.teams._cards import attachment, case_card, digest_card, reply_card
 from adapters.teams._handler import PLATFORM, BackofficeHandler
 from bot import Bot, Reply, escalation, messages
-from bot import outbox as queue
 from bot.commands import AdminCommands
 from bot.config import TeamsSettings
 from bot.store import ConversationRef, Outbox
@@ -66,7 +65,7 @@ class TeamsAdapter:
         self.cloud.on_turn_error = self._on_error
         self.handler = BackofficeHandler(self)
         self.commands = AdminCommands(bot)
-        self.outbox = OutboxWorker(self.drain_outbox)
+        self.outbox = OutboxWorker(bot.db, self._mine, self._deliver)
         self._background: set[asyncio.Task[Any]] = set()
         if not settings.app_id:
             log.warning(
@@ -211,23 +210,14 @@ class TeamsAdapter:
     def wake_outbox(self) -> None:
         self.outbox.wake()
 
-    async def drain_outbox(self) -> int:
-        sent = 0
-        for item in queue.due(self.bot.db):
-            case_id = item.payload.get("case_id")
-            case = escalation.get_case(self.bot.db, int(case_id)) if case_id else None
-            if case is None or case.platform != PLATFORM:
-                continue
-            try:
-                await self._deliver(item, case)
-            except Exception as exc:
-                queue.postpone(self.bot.db, item.id or 0, f"{type(exc).__name__}: {exc}")
-                continue
-            queue.delivered(self.bot.db, item.id or 0)
-            sent += 1
-        return sent
+    def _mine(self, item: Outbox) -> bool:
+        case_id = item.payload.get("case_id")
+        case = escalation.get_case(self.bot.db, int(case_id)) if case_id else None
+        return case is not None and case.platform == PLATFORM
 
-    async def _deliver(self, item: Outbox, case: Any) -> None:
+    async def _deliver(self, item: Outbox) -> None:
+        case = escalation.get_case(self.bot.db, int(item.payload["case_id"]))
+        assert case is not None and case.id is not None
         lang = case.lang
         if item.kind == "case_opened":
             channel = self.settings.human_team_channel
