@@ -285,16 +285,16 @@ def digest(
     config: ConfigOption = None,
 ) -> None:
     """The weekly digest: volume, auto-resolution, escalations, knowledge gaps, feedback, with a chart."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from bot.digest import compute_digest, iso_week, render_chart, to_json, to_markdown
+    from bot.digest import compute_digest, last_week, render_chart, to_json, to_markdown
     from bot.store import Database, DatabaseUnavailable
     from knowledge._embeddings import embed_texts
 
     settings = _settings(config)
-    zone = ZoneInfo(settings.agent.timezone)
-    week = week or iso_week((datetime.now(zone) - timedelta(days=7)).date())
+    zone = ZoneInfo(settings.digest.timezone)
+    week = week or last_week(zone)
     db = Database(settings.effective_database_url)
     kb = KnowledgeBase(settings.home, settings.knowledge)
     try:
@@ -304,6 +304,7 @@ def digest(
             week,
             zone,
             now=datetime.now(UTC),
+            stale_after_days=settings.digest.stale_after_days,
             min_confidence=settings.agent.min_confidence,
             embed=lambda texts: embed_texts(kb.embedder(), texts, 32),
         )

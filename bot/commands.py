@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -112,13 +112,17 @@ class AdminCommands:
         )
 
     def digest(self, lang: str) -> str:
-        from bot.digest import compute_digest, iso_week, to_markdown
+        from bot.digest import compute_digest, last_week, to_markdown
 
         settings = self.bot.settings
         zone = ZoneInfo(settings.digest.timezone)
-        week = iso_week((datetime.now(zone) - timedelta(days=7)).date())
         result = compute_digest(
-            self.bot.db, week, zone, now=datetime.now(UTC), min_confidence=settings.agent.min_confidence
+            self.bot.db,
+            last_week(zone),
+            zone,
+            now=datetime.now(UTC),
+            stale_after_days=settings.digest.stale_after_days,
+            min_confidence=settings.agent.min_confidence,
         )
         return to_markdown(result, lang, settings.digest.stale_after_days)
 

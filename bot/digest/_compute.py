@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.store import Case, CaseMessage, Database, Feedback, Turn
 
-__all__ = ["Digest", "Gap", "Headline", "compute_digest", "iso_week", "week_bounds"]
+__all__ = ["Digest", "Gap", "Headline", "compute_digest", "iso_week", "last_week", "week_bounds"]
 
 _MAX_GAP_WORDINGS = 300
 RESOLVED_OUTCOMES = frozenset({"answered", "action_done"})
@@ -28,6 +28,11 @@ Embed = Callable[[list[str]], Any]  # texts -> unit vectors (rows), for clusteri
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def last_week(zone: ZoneInfo, now: datetime | None = None) -> str:
+    """The ISO week before the one `now` falls in, on the company's clock."""
+    return iso_week(((now or datetime.now(UTC)).astimezone(zone) - timedelta(days=7)).date())
 
 
 def week_bounds(week: str, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.digest._chart import render_chart
-from bot.digest._compute import compute_digest, iso_week
+from bot.digest._compute import compute_digest, last_week
 from bot.digest._render import to_markdown
 from bot.digest._runs import claim_run, mark_posted, missed_week, release_run
 from bot.store import Database
@@ -37,7 +37,7 @@ class DigestPublisher:
         self.stale_after_days, self.min_confidence = stale_after_days, min_confidence
 
     def last_week(self, now: datetime | None = None) -> str:
-        return iso_week(((now or datetime.now(UTC)).astimezone(self.zone) - timedelta(days=7)).date())
+        return last_week(self.zone, now)
 
     async def publish(self, week: str, *, force: bool = False) -> bool:
         """Post `week`'s digest unless another worker already did (or is doing) it; True if posted here."""
