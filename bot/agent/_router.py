@@ -15,10 +15,10 @@ from datetime import date
 from typing import Any
 
 from bot.agent._dates import find_date_range
+from bot.tools import EXAMPLES_KEY
 from knowledge import Language, detect_language, fold
 from knowledge._text import Analyzer
 
-EXAMPLES_KEY = "x-example-requests"
 _MIN_SCORE = 0.3  # with required arguments, which must also be found in the message
 _MIN_SCORE_NO_ARGUMENTS = 0.75  # nothing else confirms the intent, so most of an example must match
 
