@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -20,3 +22,16 @@ async def serve_app(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def serve_adapter(adapter: Any) -> AsyncIterator[str]:
+    """An adapter's routes served on loopback with its outbox running, as `backoffice serve` runs them."""
+    app = web.Application()
+    adapter.add_routes(app)
+    worker = asyncio.create_task(adapter.outbox.run(0.1))
+    try:
+        async with serve_app(app) as base:
+            yield base
+    finally:
+        await adapter.outbox.stop(worker)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import urllib.parse
@@ -11,7 +10,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack import SlackAdapter
@@ -19,7 +17,7 @@ from bot import Bot
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
-from tests.fakes._serve import serve_app
+from tests.fakes._serve import serve_adapter
 from tests.fakes.slack_api import FakeSlack, fake_slack
 
 SECRET = "test-signing-secret"
@@ -81,10 +79,6 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
         )
         bot = bot_over(settings, embedder)
         adapter = SlackAdapter(bot, settings.slack, language="en")
-        app = web.Application()
-        adapter.add_routes(app)
-        outbox = asyncio.create_task(adapter.outbox.run(0.1))
-        async with serve_app(app) as base, aiohttp.ClientSession() as session:
+        async with serve_adapter(adapter) as base, aiohttp.ClientSession() as session:
             yield SlackEnv(fake, bot, adapter, base + "slack/events", session)
-            await adapter.outbox.stop(outbox)
         await bot.aclose()

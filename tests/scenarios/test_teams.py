@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from adapters.teams import MAX_BYTES, TeamsAdapter, reply_card
@@ -21,7 +20,7 @@ from bot.store import Case, Ticket
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
-from tests.fakes._serve import serve_app
+from tests.fakes._serve import serve_adapter
 from tests.fakes.bot_connector import FakeConnector, card_of, card_text, fake_connector
 
 USER = "29:1uMVvhoAyfTqdMsyvHL0qlJTTfQF9MOUSI8_cQts2kdSWEZVDyJO2jz-CsNOhQcdYq1Bw4cHT0__O6XDj4AZ-Jw"
@@ -76,12 +75,8 @@ async def _env(
         )
         bot = bot_over(settings, embedder)
         adapter = TeamsAdapter(bot, settings.teams, language="en", reply_deadline_s=5)
-        app = web.Application()
-        adapter.add_routes(app)
-        outbox = asyncio.create_task(adapter.outbox.run(0.1))
-        async with serve_app(app) as base, aiohttp.ClientSession() as session:
+        async with serve_adapter(adapter) as base, aiohttp.ClientSession() as session:
             yield TeamsEnv(fake, bot, adapter, base + "api/messages", session)
-            await adapter.outbox.stop(outbox)
         await bot.aclose()
 
 
