@@ -72,18 +72,12 @@ class OfflineLLM(FunctionCallingLLM):
         text = (user_turns[-1].content or "") if user_turns else ""
         lang = _line(LANGUAGE_LINE, system) or detect_language(text)
         if last.role == MessageRole.TOOL:
-            return self._after_tool(messages_, last, tools, lang, text)
-        return self._first_step(messages_, user_turns, tools, lang, system)
+            return self._after_tool(messages_, last, tools, lang)
+        return self._first_step(text, user_turns, tools, lang, system)
 
     def _first_step(
-        self,
-        messages_: Sequence[ChatMessage],
-        user_turns: list[ChatMessage],
-        tools: Sequence[BaseTool],
-        lang: str,
-        system: str,
+        self, text: str, user_turns: list[ChatMessage], tools: Sequence[BaseTool], lang: str, system: str
     ) -> ChatMessage:
-        text = user_turns[-1].content or "" if user_turns else ""
         names = {t.metadata.get_name() for t in tools}
         if "escalate_to_human" in names and self._router.wants_human(text):
             return _call("escalate_to_human", {"reason": text[:300]})
@@ -111,7 +105,6 @@ class OfflineLLM(FunctionCallingLLM):
         last: ChatMessage,
         tools: Sequence[BaseTool],
         lang: str,
-        text: str,
     ) -> ChatMessage:
         name = _called_tool(messages_, last)
         content = last.content or ""
