@@ -56,6 +56,16 @@ _USER: dict[str, dict[str, str]] = {
         "es": "No he recibido ningún texto. ¿En qué te puedo ayudar?",
         "en": "I didn't get any text. How can I help?",
     },
+    "what_do_you_need": {
+        "es": "No sé qué necesitas con eso. ¿Me lo cuentas con palabras? Por ejemplo: «¿cuántos días de "
+        "vacaciones tengo?» o «abre un ticket: no funciona la VPN».",
+        "en": "I can't tell what you need from that. Could you say it in words? For example: “how many "
+        "vacation days do I get?” or “open a ticket: the VPN is down”.",
+    },
+    "case_after_turn": {
+        "es": "Ha pedido hablar con una persona tras la respuesta del turno #{turn_id}.",
+        "en": "Asked for a person after the answer in turn #{turn_id}.",
+    },
     "too_long": {
         "es": "Tu mensaje es demasiado largo ({length} caracteres; máximo {limit}). ¿Puedes resumirlo?",
         "en": "Your message is too long ({length} characters; the limit is {limit}). Could you shorten it?",

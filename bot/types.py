@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-__all__ = ["Action", "Button", "ButtonKind", "Citation", "IncomingMessage", "Outcome", "Reply", "utcnow"]
+__all__ = [
+    "Action",
+    "Button",
+    "ButtonKind",
+    "Citation",
+    "IncomingMessage",
+    "Outcome",
+    "Reply",
+    "clean_text",
+    "utcnow",
+]
+
+# Control characters other than tab and newline: PostgreSQL refuses NUL, terminals act on the rest.
+_CONTROL = dict.fromkeys([*range(0, 9), *range(11, 32), 127])
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def utcnow() -> datetime:
     """Aware UTC, what every table stores; local time exists only at the edges (dates users type, digests)."""
     return datetime.now(UTC)
+
+
+def clean_text(text: str) -> str:
+    """`text` as valid Unicode without control characters: what the store, the index and a terminal accept.
+
+    Lone surrogates arrive from argv and pipes (undecodable bytes, via surrogateescape) and from JSON
+    (`"\\ud800"`); each becomes U+FFFD, so the turn is answered and stored instead of failing on encode.
+    """
+    return _SURROGATE.sub("\ufffd", text).replace("\r\n", "\n").translate(_CONTROL)
 
 
 class IncomingMessage(BaseModel):
@@ -31,6 +55,11 @@ class IncomingMessage(BaseModel):
     received_at: datetime = Field(default_factory=utcnow)
     lang_hint: str = ""  # the platform's locale for this user, when it tells
 
+    @field_validator("text", "user_name", "user_id", "channel_id", "thread_id", "event_id")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean_text(value)
+
     @property
     def requester(self) -> str:
         """The identity groups and permissions are keyed on: `platform:user_id`."""
@@ -46,12 +75,15 @@ class Citation(BaseModel):
     section: list[str] = Field(default_factory=list)
     source: str  # path relative to the norms folder, or a URL
     snippet: str
+    # From a document with an audience: never shown beyond the asker (case posts, digest, audit, logs).
+    restricted: bool = False
 
 
 class Outcome(StrEnum):
     ANSWERED = "answered"  # a cited answer from the norms
     ACTION_PROPOSED = "action_proposed"  # waiting for the user's confirmation
     ACTION_DONE = "action_done"  # a tool ran (read-only, or confirmed)
+    ACTION_FAILED = "action_failed"  # a tool was run and failed: nothing was done
     ESCALATED = "escalated"  # a human case was opened
     REFUSED = "refused"  # the requester may not do that
     CLARIFY = "clarify"  # the bot asked for something it needs

@@ -156,8 +156,10 @@ class TurnTools:
         self.state.tools_called.append("escalate_to_human")
         if self.state.case_id is None:
             m = self.state.message
+            # The human channel is not the asker's audience: a restricted passage is named by number only.
             found = "\n".join(
-                f"[{q.ref}] {q.chunk.citation}: {q.text[:200]}" for q in self.state.quotes.values()
+                f"[{q.ref}] {q.chunk.citation}: {q.text[:200]}" if not q.chunk.audience else f"[{q.ref}] —"
+                for q in self.state.quotes.values()
             )
             self.state.case_id = escalation.open_case(
                 self.ctx.db,
@@ -168,7 +170,7 @@ class TurnTools:
                 question=m.text,
                 summary=f"{reason}\n{found}".strip(),
                 lang=self.state.lang,
-                topic=_topic(next(iter(self.state.quotes.values()), None)),
+                topic=_topic(next((q for q in self.state.quotes.values() if not q.chunk.audience), None)),
             )
         return messages.say("case_opened", self.state.lang, case_id=self.state.case_id)
 

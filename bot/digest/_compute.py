@@ -132,9 +132,7 @@ def compute_digest(
     worst = _worst(rows, votes)
     details = _details(db, unanswered + [turn_id for turn_id, _ in worst])
     digest.gaps = _gaps([details[i][0] for i in unanswered], embed)
-    digest.worst_rated = [
-        (details[i][0], down, [str(c.get("source", "")) for c in details[i][1]]) for i, down in worst
-    ]
+    digest.worst_rated = [(details[i][0], down, _public_sources(details[i][1])) for i, down in worst]
     digest.daily = _daily(rows, votes, start, zone)
     return digest
 
@@ -211,6 +209,11 @@ def _headline(
         thumbs_up=all_votes.count(1),
         thumbs_down=all_votes.count(-1),
     )
+
+
+def _public_sources(citations: list[dict[str, Any]]) -> list[str]:
+    """Managers read the digest: a document with an audience is not named to them."""
+    return [str(c.get("source", "")) for c in citations if not c.get("restricted")]
 
 
 def _topic(row: _Row) -> str:

@@ -163,7 +163,7 @@ async def test_a_failing_tool_gets_a_polite_reply_and_an_audit_entry(
     reply = await bot.ahandle(
         IncomingMessage(platform="console", user_id="ana", text="Run the broken diagnostics tool")
     )
-    assert reply is not None and reply.outcome == Outcome.ACTION_DONE
+    assert reply is not None and reply.outcome == Outcome.ACTION_FAILED
     assert "internal error" in reply.text and "exploded" not in reply.text  # no internals in chat
     (failed,) = [e for e in entries(bot.db) if e.event == "failed"]
     assert failed.tool == "broken_diagnostics" and "exploded" in failed.result
