@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from bot import messages
 from bot.config import ConfigError, Settings, load_settings
+from bot.types import Outcome
 from knowledge import (
     DocumentError,
     EmbeddingModelError,
@@ -210,15 +212,20 @@ def evaluate(
     out.print(table)
 
 
-def _bot(settings: Settings, knowledge: KnowledgeBase | None = None) -> Bot:
-    """The bot with everything wired; configuration and start-up problems end the command cleanly."""
+def _bot(settings: Settings, knowledge: KnowledgeBase | None = None, config_file: Path | None = None) -> Bot:
+    """The bot with everything wired; configuration and start-up problems end the command cleanly.
+
+    With `config_file`, groups and permissions follow that file while the process runs.
+    """
     from bot import Bot
+    from bot._live_policy import LivePolicy
     from bot.agent import LLMConfigError
     from bot.store import DatabaseUnavailable
     from bot.tools import RegistryError
 
     try:
-        return Bot.from_settings(settings, knowledge=knowledge)
+        live = LivePolicy(settings, config_file)
+        return Bot.from_settings(settings, knowledge=knowledge, live_policy=live)
     except (RegistryError, LLMConfigError) as exc:
         err.print(messages.CONFIG_ERROR.format(error=exc))
         raise typer.Exit(2) from exc
@@ -255,10 +262,13 @@ def ask(
         return
     if as_json:
         sys.stdout.write(reply.model_dump_json(indent=1) + "\n")
-        return
-    from adapters.console import render
+    else:
+        from adapters.console import render
 
-    render(reply, out)
+        render(reply, out)
+    if reply.outcome == Outcome.ERROR:
+        # The turn could not be recorded (or the bot failed): scripts must see it, not only people.
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -269,7 +279,10 @@ def chat(
     """The console chat: same agent, same store, same audit as Slack and Teams. Reads stdin (or a pipe)."""
     from adapters.console import run_chat
 
-    bot = _bot(_settings(config))
+    # Bytes that are not UTF-8 become U+FFFD instead of ending the chat; later lines are still answered.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    bot = _bot(_settings(config), config_file=config)
     _ensure_index(bot)
     asyncio.run(run_chat(bot, user, out))
 
@@ -389,7 +402,7 @@ def serve(config: ConfigOption = None) -> None:
     if not (settings.slack.enabled or settings.teams.enabled):
         err.print(messages.SERVE_NOTHING)
         raise typer.Exit(2)
-    bot = _bot(settings)
+    bot = _bot(settings, config_file=config)
     _ensure_index(bot)
 
     async def main() -> None:
