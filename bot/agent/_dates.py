@@ -394,19 +394,22 @@ _CALENDAR = re.compile(
     + r"|christmas|navidad|nochebuena|nochevieja|new year|ano nuevo|reyes|thanksgiving|easter|semana santa)\b"
 )
 _DAY_WORD = re.compile(
-    r"\b(?:" + _alt(WEEKDAYS) + "|" + _alt(MONTHS) + r"|hoy|manana|today|tomorrow|tmrw|tonight|days?|dias?)\b"
+    r"\b(?:"
+    + _alt(WEEKDAYS)
+    + "|"
+    + _alt(MONTHS)
+    + r"|hoy|manana|today|tomorrow|tmrw|tonight|days?|dias?|weekend|finde)\b"
 )
 _LONGEST_READING = timedelta(days=31)  # a season or a year is no answer to "which days?"
 _REGIONS: dict[Language, str] = {"es": "ES_ES", "en": "EN_US"}
 
 
 @cache
-def _duckling() -> tuple[Any, Any]:
+def _zones() -> Any:
     duckling.init()
     # `today` is already the company's date, so UTC is the only zone Duckling needs: an empty zone folder.
     with tempfile.TemporaryDirectory() as no_zones:
-        zones = duckling.load_time_zones(no_zones)
-    return zones, duckling.parse_dimensions(["time"])
+        return duckling.load_time_zones(no_zones)
 
 
 @cache
@@ -416,21 +419,34 @@ def _locale(lang: Language) -> Any:
     )
 
 
-def _library(folded: str, today: date, lang: Language) -> Found:
-    """Duckling's reading, in the message's language and then the other (chat mixes them)."""
-    zones, dimensions = _duckling()
+@cache
+def _dimensions(names: tuple[str, ...]) -> Any:
+    return duckling.parse_dimensions(list(names))
+
+
+def duckling_readings(folded: str, today: date, lang: Language, dimensions: tuple[str, ...]) -> list[Any]:
+    """What Duckling reads in `folded` text, in the message's language and then the other (chat mixes them).
+
+    Each reading is Duckling's dict: `dim`, `body`, `start`, `end` (offsets into `folded`) and `value`.
+    """
     noon = int(datetime.combine(today, time(12), tzinfo=UTC).timestamp())
-    reference = duckling.parse_ref_time(zones, "UTC", noon)
+    reference = duckling.parse_ref_time(_zones(), "UTC", noon)
+    readings: list[Any] = []
     for code in (lang, "en" if lang == "es" else "es"):
         context = duckling.Context(reference, _locale(code))
-        for item in duckling.parse(folded, context, dimensions, False):
-            body = item["body"]
-            if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
-                continue
-            found = _from_duckling(item)
-            # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
-            if found and found[1] >= today and found[1] - found[0] <= _LONGEST_READING:
-                return max(found[0], today), found[1]
+        readings += duckling.parse(folded, context, _dimensions(dimensions), False)
+    return readings
+
+
+def _library(folded: str, today: date, lang: Language) -> Found:
+    for item in duckling_readings(folded, today, lang, ("time",)):
+        body = item["body"]
+        if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
+            continue
+        found = _from_duckling(item)
+        # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
+        if found and found[1] >= today and found[1] - found[0] <= _LONGEST_READING:
+            return max(found[0], today), found[1]
     return None
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from bot.agent._dates import find_date_range
+from bot.agent._numbers import find_reference
 from bot.tools import EXAMPLES_KEY
 from knowledge import Language, detect_language, fold
 from knowledge._text import Analyzer
@@ -122,9 +123,8 @@ class Router:
         route = Route(spec.name)
         folded = fold(text)
         dates = find_date_range(text, today)
-        numbers = _numbers(folded, dates is not None)
         for name, prop in spec.properties.items():
-            value = _extract(name, prop, text, folded, dates, numbers)
+            value = _extract(name, prop, text, folded, dates)
             if value is not None:
                 route.arguments[name] = value
             elif name in spec.required:
@@ -152,16 +152,6 @@ def _coverage(message: set[str], example: set[str], weights: Mapping[str, float]
     return sum(weights.get(t, 0.0) for t in example & message) / total if total else 0.0
 
 
-def _numbers(folded: str, has_dates: bool) -> list[tuple[int, int]]:
-    """(position, value) of standalone integers; with a date in the text, day numbers are not ids."""
-    found = []
-    for m in re.finditer(r"(?<![\d-])(\d{1,9})(?![\d-])", folded):
-        if has_dates and re.match(r"\s*(?:de\s+)?[a-z]{3,}", folded[m.end() :]) and int(m.group(1)) <= 31:
-            continue
-        found.append((m.start(), int(m.group(1))))
-    return found
-
-
 def _has_word(folded: str, word: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(fold(word)) + r"(?!\w)", folded) is not None
 
@@ -172,7 +162,6 @@ def _extract(
     text: str,
     folded: str,
     dates: tuple[date, date] | None,
-    numbers: list[tuple[int, int]],
 ) -> Any:
     kind = prop.get("type")
     if prop.get("format") == "date":
@@ -191,12 +180,7 @@ def _extract(
             return True
         return None
     if kind == "integer":
-        anchors = [m.end() for w in prop.get("x-words", []) for m in re.finditer(re.escape(fold(w)), folded)]
-        for anchor in sorted(anchors):
-            after = [v for pos, v in numbers if 0 <= pos - anchor <= 12]
-            if after:
-                return after[0]
-        return numbers[0][1] if len(numbers) == 1 else None
+        return find_reference(text, prop.get("x-words", []))
     if kind == "string" and "default" not in prop:
         # The free text of a request: what follows a colon, else the whole message.
         _, colon, rest = text.partition(":")
