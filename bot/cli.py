@@ -78,6 +78,29 @@ class _RichProgress:
             self._progress.stop()
 
 
+class _LineProgress:
+    """Progress as plain lines on stderr when it is not a terminal (a log file, CI, a pipe): one line per
+    tenth of the work, so a long reindex shows it is alive without flooding the log."""
+
+    def __init__(self, console: Console) -> None:
+        self._console, self._total, self._done, self._shown = console, 0, 0, -1
+
+    def start(self, total_chunks: int) -> None:
+        self._total, self._done, self._shown = total_chunks, 0, -1
+        self.advance(0)
+
+    def advance(self, n: int) -> None:
+        self._done += n
+        tenth = self._done * 10 // self._total if self._total else 10
+        if tenth > self._shown:
+            self._shown = tenth
+            self._console.print(messages.EMBEDDING_PROGRESS.format(done=self._done, total=self._total))
+
+
+def _progress(console: Console) -> _RichProgress | _LineProgress:
+    return _RichProgress(console) if console.is_terminal else _LineProgress(console)
+
+
 def _print_report(
     report: ReindexReport, serving: str | None, as_json: bool, console: Console | None = None
 ) -> None:
@@ -108,7 +131,7 @@ def reindex(
     settings = _settings(config)
     kb = KnowledgeBase(settings.home, settings.knowledge)
     try:
-        report = kb.reindex(source, progress=_RichProgress(err))
+        report = kb.reindex(source, progress=_progress(err))
     except (DocumentError, EmbeddingModelError, IndexError_) as exc:
         err.print(messages.CORPUS_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
@@ -188,7 +211,7 @@ def evaluate(
             }
         )
         kb = KnowledgeBase(settings.home, knowledge)
-        report = kb.reindex(progress=_RichProgress(err))
+        report = kb.reindex(progress=_progress(err))
         result = evaluate_retrieval(lambda q: [h.chunk for h in kb.search(q, 10)], items)
         bot = _bot(settings, kb)
         answers = asyncio.run(evaluate_answers(bot, items))
@@ -238,8 +261,14 @@ def _ensure_index(bot: Bot) -> None:
     """The embedded default works out of the box: a missing index is built from the configured norms."""
     kb = bot.knowledge
     if kb is not None and kb.store.current_id() is None:
-        report = kb.reindex(progress=_RichProgress(err))
+        report = kb.reindex(progress=_progress(err))
         _print_report(report, kb.store.current_id(), as_json=False, console=err)
+    elif kb is not None:
+        try:
+            kb.store.load()
+        except IndexError_ as exc:
+            # The agent can only say the norms are unavailable; the person at the terminal learns why.
+            err.print(messages.INDEX_ERROR.format(error=exc))
 
 
 @app.command()

@@ -16,6 +16,8 @@ from knowledge import IndexError_, ReindexReport
 
 __all__ = ["COMMANDS", "AdminCommands", "Command"]
 
+_SHOWN_PROBLEMS = 10  # a chat message, not a log: the rest are in `backoffice reindex`
+
 Notify = Callable[[str], Coroutine[Any, Any, None]]
 
 
@@ -87,7 +89,7 @@ class AdminCommands:
         if manifest is None:
             return messages.say("status_no_index", lang, cases=cases)
         built = datetime.fromtimestamp(manifest.created_at, ZoneInfo(self.bot.settings.digest.timezone))
-        return messages.say(
+        text = messages.say(
             "status",
             lang,
             snapshot=manifest.snapshot_id,
@@ -96,6 +98,17 @@ class AdminCommands:
             built=f"{built:%Y-%m-%d %H:%M}",
             cases=cases,
         )
+        return "\n".join([text, *self._problems(manifest.failed, lang)])
+
+    @staticmethod
+    def _problems(failed: dict[str, str], lang: str) -> list[str]:
+        """What the last reindex could not index (broken access rules first: they hide whole folders)."""
+        if not failed:
+            return []
+        first = sorted(failed.items(), key=lambda item: (not item[0].endswith(".access.yaml"), item[0]))
+        lines = [messages.say("status_problems", lang, count=len(failed))]
+        lines += [f"• {path}: {reason}" for path, reason in first[:_SHOWN_PROBLEMS]]
+        return lines
 
     async def reindex(self, lang: str, notify: Notify | None) -> str:
         kb = self.bot.knowledge

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from knowledge import KnowledgeSettings
@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The YAML file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _access_groups(self) -> Settings:
+        """Access rules may only name groups this configuration knows, once it names any."""
+        if self.groups and self.knowledge.access_groups is None:
+            named = set(self.groups) | {g for gs in self.permissions.values() for g in gs if g != "*"}
+            self.knowledge.access_groups = sorted(named)
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -6,6 +6,7 @@ REINDEX_DONE = "Index {snapshot}: {added} added, {updated} updated, {removed} re
 REINDEX_NOTHING = "Nothing changed: {unchanged} documents unchanged, snapshot {snapshot} keeps serving"
 REINDEX_FAILED_DOC = "skipped {path}: {reason}"
 EMBEDDING = "Embedding"
+EMBEDDING_PROGRESS = "Embedding: {done}/{total} passages"
 NO_RESULTS = "No passage matches that query."
 CONFIG_ERROR = "Configuration error: {error}"
 INDEX_ERROR = "Index error: {error}"
@@ -154,6 +155,10 @@ _USER: dict[str, dict[str, str]] = {
         "Casos abiertos: {cases}.",
         "en": "Index: {snapshot} ({documents} documents, {chunks} passages, built {built}). "
         "Open cases: {cases}.",
+    },
+    "status_problems": {
+        "es": "{count} problemas en la última reindexación:",
+        "en": "{count} problems in the last reindex:",
     },
     "status_no_index": {
         "es": "Aún no hay índice. Casos abiertos: {cases}.",

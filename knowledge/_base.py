@@ -39,6 +39,7 @@ class KnowledgeBase:
         self._embedder_factory = embedder_factory or self._default_embedder
         self._embedder: BaseEmbedding | None = None
         self._index: KnowledgeIndex | None = None
+        self._loaded_for: str | None = None
         self._lock = threading.Lock()
         self.analyzer = Analyzer({**bundled_abbreviations(), **settings.abbreviations})
         self.queries = QueryAnalyzer(
@@ -69,9 +70,11 @@ class KnowledgeBase:
         """The serving snapshot; reloaded when a reindex has switched CURRENT to a new one."""
         current = self.store.current_id()
         loaded = self._index
-        if loaded is None or loaded.snapshot.manifest.snapshot_id != current:
+        # Compared with what CURRENT said at load time: a fallback snapshot has another id, and must not
+        # be loaded again on every search.
+        if loaded is None or self._loaded_for != current:
             loaded = KnowledgeIndex.from_store(self.store, self.embedder(), self.settings, self.queries)
-            self._index = loaded
+            self._index, self._loaded_for = loaded, current
         return loaded
 
     def search(self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()) -> list[Hit]:

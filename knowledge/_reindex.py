@@ -15,7 +15,7 @@ import numpy as np
 from knowledge._chunking import chunk_document
 from knowledge._documents import Chunk
 from knowledge._embeddings import Vectors, embed_texts, model_identity
-from knowledge._loaders import DocumentError, load_document, scan_corpus
+from knowledge._loaders import CorpusRules, DocumentError, load_document, scan_corpus
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import DocRecord, IndexError_, IndexStore, Manifest, Snapshot, new_snapshot_id
 from knowledge._text import Analyzer
@@ -71,7 +71,11 @@ def reindex(
 ) -> ReindexReport:
     started = time.perf_counter()
     report = ReindexReport()
-    files, problems = scan_corpus(source, settings.exclude)
+    known = settings.access_groups
+    rules = CorpusRules(
+        frozenset(g.lower() for g in known) if known is not None else None, settings.max_document_mb
+    )
+    files, problems = scan_corpus(source, settings.exclude, rules)
     report.failed.update(problems)
     previous = _previous(store)
     chunker = _chunker_params(settings)
@@ -108,7 +112,7 @@ def reindex(
     fresh: list[Chunk] = []
     for path in [*report.added, *report.updated]:
         try:
-            doc = load_document(current[path])
+            doc = load_document(current[path], rules)
         except (DocumentError, OSError, UnicodeDecodeError) as exc:
             report.failed[path] = str(exc)
             log.warning("skipping %s: %s", path, exc)

@@ -29,4 +29,8 @@ class KnowledgeSettings(BaseModel):
     abbreviations: dict[str, str] = Field(default_factory=dict)
     # flat is exact; hnsw trades a little recall for speed on very large indexes.
     ann: Literal["flat", "hnsw"] = "flat"
+    # The largest text one document may hold, in MiB; a larger one is skipped with the reason.
+    max_document_mb: float = Field(default=5.0, gt=0, le=100)
+    # Group names an access rule may use; None accepts any (the bot fills it from its configured groups).
+    access_groups: list[str] | None = None
     default_language: Literal["es", "en"] = "en"

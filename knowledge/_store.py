@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,9 @@ from knowledge._embeddings import Vectors
 
 FORMAT_VERSION = 1
 _KEEP_SNAPSHOTS = 2
+_TMP_PREFIX = ".tmp-"
+
+log = logging.getLogger(__name__)
 
 
 class IndexError_(Exception):
@@ -104,21 +108,34 @@ class IndexStore:
         return _read_manifest(self.current_path())
 
     def load(self) -> Snapshot:
-        path = self.current_path()
-        manifest = _read_manifest(path)
+        """The serving snapshot; when it is unusable, the newest older one that is whole, said in the log."""
+        snapshot_id = self.current_id()
+        if snapshot_id is None:
+            raise IndexMissingError("there is no index yet: run `backoffice reindex`")
         try:
-            for name, digest in manifest.files.items():
-                if _sha256(path / name) != digest:
-                    raise IndexCorruptError(f"index file {name} does not match its checksum")
-            chunks = [_chunk_from_json(json.loads(line)) for line in _lines(path / "chunks.jsonl")]
-            embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
+            return _load_snapshot(self.snapshots / snapshot_id)
         except IndexCorruptError as exc:
-            raise IndexCorruptError(f"{exc}: run `backoffice reindex`") from exc
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexCorruptError(f"the index cannot be read ({exc}): run `backoffice reindex`") from exc
-        if len(chunks) != embeddings.shape[0] or (chunks and embeddings.shape[1] != manifest.dim):
-            raise IndexCorruptError("the index is inconsistent (chunks vs vectors): run `backoffice reindex`")
-        return Snapshot(manifest, chunks, embeddings.astype(np.float32, copy=False), path)
+            for older in self._snapshot_folders(exclude=snapshot_id):
+                try:
+                    snapshot = _load_snapshot(older)
+                except IndexCorruptError:
+                    continue
+                log.error(
+                    "index snapshot %s is unusable (%s); serving the previous snapshot %s until a reindex",
+                    snapshot_id,
+                    exc,
+                    older.name,
+                )
+                return snapshot
+            raise
+
+    def _snapshot_folders(self, exclude: str = "") -> list[Path]:
+        """Finished snapshots, newest first; temporary folders of an unfinished write are not snapshots."""
+        if not self.snapshots.is_dir():
+            return []
+        found = [p for p in self.snapshots.iterdir() if p.is_dir() and p.name not in (exclude, "")]
+        found = [p for p in found if not p.name.startswith(".")]
+        return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
 
     def write(
         self,
@@ -129,7 +146,7 @@ class IndexStore:
     ) -> Path:
         """Write everything into a temporary folder, then rename it into place and switch CURRENT."""
         self.snapshots.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.snapshots))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=self.snapshots))
         try:
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
                 for chunk in chunks:
@@ -161,14 +178,48 @@ class IndexStore:
         _fsync_dir(self.root)
 
     def _prune(self, keep: str) -> None:
-        """Keep the newest few snapshots so a reader that opened an older one can finish."""
-        olds = sorted(
-            (p for p in self.snapshots.iterdir() if p.is_dir() and p.name != keep),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        for stale in olds[_KEEP_SNAPSHOTS - 1 :]:
+        """Keep the newest few snapshots so a reader that opened an older one can finish, and clear the
+        temporary folders of writes that were killed (never counted as snapshots)."""
+        for stale in self._snapshot_folders(exclude=keep)[_KEEP_SNAPSHOTS - 1 :]:
             shutil.rmtree(stale, ignore_errors=True)
+        for tmp in self.snapshots.glob(f"{_TMP_PREFIX}*"):
+            if not _writer_alive(tmp.name):
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _writer_alive(tmp_name: str) -> bool:
+    """Whether the process that names this temporary folder still runs (it may be writing it now)."""
+    pid = tmp_name.removeprefix(_TMP_PREFIX).split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load_snapshot(path: Path) -> Snapshot:
+    if not path.is_dir():
+        raise IndexCorruptError(
+            f"the index names snapshot {path.name}, which is missing: run `backoffice reindex`"
+        )
+    manifest = _read_manifest(path)
+    try:
+        for name, digest in manifest.files.items():
+            if _sha256(path / name) != digest:
+                raise IndexCorruptError(f"index file {name} does not match its checksum")
+        chunks = [_chunk_from_json(json.loads(line)) for line in _lines(path / "chunks.jsonl")]
+        embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
+    except IndexCorruptError as exc:
+        raise IndexCorruptError(f"{exc}: run `backoffice reindex`") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorruptError(f"the index cannot be read ({exc}): run `backoffice reindex`") from exc
+    if len(chunks) != embeddings.shape[0] or (chunks and embeddings.shape[1] != manifest.dim):
+        raise IndexCorruptError("the index is inconsistent (chunks vs vectors): run `backoffice reindex`")
+    return Snapshot(manifest, chunks, embeddings.astype(np.float32, copy=False), path)
 
 
 def new_snapshot_id() -> str:

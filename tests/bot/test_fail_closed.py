@@ -143,3 +143,42 @@ async def test_a_restricted_answer_does_not_leave_its_audience(
 
 def test_the_canary_is_in_the_sample_handbook(corpus: Path) -> None:
     assert CANARY in (corpus / "hr" / "bandas-salariales.md").read_text(encoding="utf-8")
+
+
+# --- 10.2 and 10.7 as an admin and a log reader see them ---------------------------------------------------
+
+
+async def test_status_reports_a_broken_access_rule_by_file_and_line(
+    tmp_path: Path, corpus: Path, embedder: object
+) -> None:
+    from bot.commands import AdminCommands
+
+    from .conftest import bot_over, make_settings
+
+    (corpus / "hr" / ".access.yaml").write_text("# HR only\naudience: [hr]\ngroups: [payroll]\n")
+    bot = bot_over(make_settings(tmp_path / "home", corpus), embedder)
+    try:
+        text = await AdminCommands(bot).run("console:root", "status", "en")
+    finally:
+        await bot.aclose()
+    assert "1 problems in the last reindex" in text
+    assert "hr/.access.yaml:3: unknown key `groups`" in text and "readable by nobody" in text
+
+
+def test_reindex_progress_is_shown_as_lines_when_stderr_is_not_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.cli import _LineProgress, _progress
+
+    sink = io.StringIO()
+    console = Console(file=sink, force_terminal=False, width=200)
+    progress = _progress(console)
+    assert isinstance(progress, _LineProgress)
+    progress.start(1000)
+    for _ in range(125):
+        progress.advance(8)
+    lines = sink.getvalue().splitlines()
+    assert lines[0] == "Embedding: 0/1000 passages" and lines[-1] == "Embedding: 1000/1000 passages"
+    assert len(lines) == 11

@@ -181,3 +181,91 @@ def test_the_approximate_dense_index_finds_the_same_passage(tmp_path: Path, corp
     kb = KnowledgeBase(tmp_path / "home", KnowledgeSettings(source=corpus, ann="hnsw"), lambda: embedder)
     kb.reindex()
     assert kb.search("dieta diaria con pernocta", k=1)[0].chunk.heading_path == ("Dietas",)
+
+
+# --- snapshots after a kill, and a corrupt current one --------------------------------------------------
+
+
+def _touch_doc(corpus: Path, n: int) -> None:
+    doc = corpus / "es" / "teletrabajo.md"
+    doc.write_text(doc.read_text() + f"\n## Cambio {n}\n\nTexto nuevo {n}.\n")
+
+
+def test_a_folder_left_by_a_killed_write_never_counts_as_a_kept_snapshot(
+    kb: KnowledgeBase, corpus: Path
+) -> None:
+    first = kb.reindex().snapshot_id
+    _touch_doc(corpus, 1)
+    second = kb.reindex().snapshot_id
+    # What `kill -9` during the write phase leaves: a temporary folder of a process that no longer runs.
+    orphan = kb.store.snapshots / ".tmp-999999999-abc"
+    orphan.mkdir()
+    (orphan / "chunks.jsonl").write_text("{}\n")
+    _touch_doc(corpus, 2)
+    third = kb.reindex().snapshot_id
+    kept = sorted(p.name for p in kb.store.snapshots.iterdir())
+    assert first not in kept and kept == sorted([second, third])
+    assert not orphan.exists()
+
+
+def test_a_corrupt_current_snapshot_falls_back_to_the_previous_good_one(
+    tmp_path: Path,
+    kb: KnowledgeBase,
+    corpus: Path,
+    embedder: HashingEmbedding,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    previous = kb.reindex().snapshot_id
+    _touch_doc(corpus, 1)
+    current = kb.reindex().snapshot_id
+    victim = kb.store.snapshots / str(current) / "embeddings.npy"
+    victim.write_bytes(victim.read_bytes()[:100])
+    reader = KnowledgeBase(tmp_path / "home", kb.settings, lambda: embedder)
+    hits = reader.search("teletrabajo voluntario", k=1)
+    assert hits[0].chunk.doc_path == "es/teletrabajo.md"
+    assert reader.index().snapshot.manifest.snapshot_id == previous
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert str(current) in line and str(previous) in line and "checksum" in line
+    reader.search("vacaciones", k=1)  # the fallback is kept, not loaded (and logged) again per search
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 1
+
+
+def test_with_no_usable_snapshot_the_error_names_the_problem(kb: KnowledgeBase) -> None:
+    current = kb.reindex().snapshot_id
+    (kb.store.snapshots / str(current) / "manifest.json").write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="manifest cannot be read"):
+        kb.search("vacaciones")
+
+
+# --- huge documents and bounded embedding ------------------------------------------------------------------
+
+
+class _CountingEmbedding(HashingEmbedding):
+    largest_batch: int = 0
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        self.largest_batch = max(self.largest_batch, len(texts))
+        return super()._get_text_embeddings(texts)
+
+
+def test_a_huge_document_is_skipped_and_embedding_runs_in_bounded_batches(
+    tmp_path: Path, corpus: Path
+) -> None:
+    (corpus / "en" / "dump.txt").write_bytes(b"lorem ipsum dolor " * 70_000)  # 1.26 MB
+    embedder = _CountingEmbedding()
+    settings = KnowledgeSettings(source=corpus, max_document_mb=1.0, embed_batch_size=8)
+    report = KnowledgeBase(tmp_path / "home", settings, lambda: embedder).reindex()
+    assert "en/dump.txt" not in report.added and "larger than 1 MiB" in report.failed["en/dump.txt"]
+    assert report.embedded_chunks > 8 and embedder.largest_batch == 8
+
+
+def test_reindex_reports_a_broken_access_rule_and_hides_its_folder(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "hr" / ".access.yaml").write_text("audiences: [hr]\n")
+    settings = KnowledgeSettings(source=corpus, access_groups=["hr", "managers"])
+    kb = KnowledgeBase(tmp_path / "home", settings, HashingEmbedding)
+    report = kb.reindex()
+    assert (
+        "hr/.access.yaml" in report.failed and "unknown key `audiences`" in report.failed["hr/.access.yaml"]
+    )
+    assert all(not c.doc_path.startswith("hr/") for c in kb.index().snapshot.chunks)
+    assert not [h for h in kb.search(CANARY, k=20, groups=frozenset({"hr"})) if CANARY in h.chunk.text]

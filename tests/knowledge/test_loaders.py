@@ -5,7 +5,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from knowledge._loaders import DocumentError, load_document, scan_corpus
+from knowledge._loaders import CorpusRules, DocumentError, load_document, scan_corpus
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -98,7 +98,7 @@ def test_a_broken_access_rule_is_reported_not_fatal(tmp_path: Path) -> None:
     (tmp_path / "ok.md").write_text("# Ok\n\nText.")
     files, problems = scan_corpus(tmp_path)
     assert [f.path for f in files] == ["ok.md"]
-    assert problems[0][0] == "x/doc.md" and "audience" in problems[0][1]
+    assert problems[0][0] == "x/.access.yaml" and "audience" in problems[0][1]
 
 
 def test_exclude_patterns_and_hidden_files(tmp_path: Path) -> None:
@@ -109,3 +109,89 @@ def test_exclude_patterns_and_hidden_files(tmp_path: Path) -> None:
     (tmp_path / "doc.md").write_text("# D\n\ntext")
     files, _ = scan_corpus(tmp_path, exclude=["qa/*"])
     assert [f.path for f in files] == ["doc.md"]
+
+
+# --- nothing outside the norms folder is read (symlinks) ------------------------------------------------
+
+
+def test_links_that_leave_the_norms_folder_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0:root:/root:/bin/bash")
+    (outside / "more").mkdir()
+    (outside / "more" / "also.md").write_text("# Also\n\nsecret")
+    root = tmp_path / "norms"
+    root.mkdir()
+    (root / "ok.md").write_text("# Ok\n\nText.")
+    (root / "passwd.txt").symlink_to("/etc/passwd")
+    (root / "secret.txt").symlink_to(outside / "secret.txt")
+    (root / "linked-folder").symlink_to(outside / "more", target_is_directory=True)
+    (root / "inner.md").symlink_to(root / "ok.md")  # a link that stays inside is fine
+    files, problems = scan_corpus(root)
+    assert [f.path for f in files] == ["inner.md", "ok.md"]
+    reasons = dict(problems)
+    assert set(reasons) == {"passwd.txt", "secret.txt", "linked-folder"}
+    assert all("outside the norms folder" in r for r in reasons.values())
+
+
+def test_a_source_given_through_a_link_or_dots_reads_only_inside_it(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "sub" / "doc.md").write_text("# Doc\n\nText.")
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    for given in (tmp_path / "alias", real / "sub" / ".." / "sub"):
+        files, problems = scan_corpus(given)
+        assert problems == [] and [f.path for f in files] == (
+            ["sub/doc.md"] if given.name == "alias" else ["doc.md"]
+        )
+
+
+# --- access rules fail closed ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rules", "reason"),
+    [
+        ("audiences: [hr]\n", ".access.yaml:1: unknown key `audiences`"),
+        ("# only a comment\n", "empty"),
+        ("", "empty"),
+        ('audience: ""\n', "list of group names"),
+        ("audience: []\n", "is empty"),
+        ("# who\naudience: [hr]\ngroups: [payroll]\n", ".access.yaml:3: unknown key `groups`"),
+        ("audience: [hr, payrol]\n", ".access.yaml:1: unknown group payrol"),
+        ("- hr\n", "expected `audience"),
+    ],
+)
+def test_an_access_rule_that_cannot_be_understood_hides_its_folder(
+    tmp_path: Path, rules: str, reason: str
+) -> None:
+    (tmp_path / "hr" / "deep").mkdir(parents=True)
+    (tmp_path / "hr" / ".access.yaml").write_text(rules)
+    (tmp_path / "hr" / "pay.md").write_text("# Pay\n\nBands.")
+    (tmp_path / "hr" / "deep" / "more.md").write_text("# More\n\nBands.")
+    (tmp_path / "public.md").write_text("# Public\n\nText.")
+    files, problems = scan_corpus(tmp_path, rules=CorpusRules(frozenset({"hr", "payroll", "managers"})))
+    assert [f.path for f in files] == ["public.md"]
+    ((where, why),) = problems
+    assert where == "hr/.access.yaml" and reason in why and "readable by nobody" in why
+
+
+def test_a_front_matter_audience_naming_an_unknown_group_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "doc.md").write_text("---\naudience: [managrs]\n---\n# Doc\n\nText.")
+    (files,), _ = scan_corpus(tmp_path)
+    with pytest.raises(DocumentError, match="unknown group managrs"):
+        load_document(files, CorpusRules(frozenset({"managers"})))
+
+
+# --- huge documents ---------------------------------------------------------------------------------------
+
+
+def test_a_document_over_the_size_limit_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "huge.txt").write_bytes(b"word " * 300_000)  # 1.5 MB
+    (tmp_path / "small.md").write_text("# Small\n\nText.")
+    rules = CorpusRules(max_document_mb=1.0)
+    files, problems = scan_corpus(tmp_path, rules=rules)
+    assert problems == [] and [f.path for f in files] == ["huge.txt", "small.md"]
+    with pytest.raises(DocumentError, match=r"larger than 1 MiB \(knowledge.max_document_mb\)"):
+        load_document(files[0], rules)
+    assert load_document(files[1], rules).title == "Small"
