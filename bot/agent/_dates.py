@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any, Literal
@@ -181,7 +181,7 @@ def find_date_range(text: str, today: date, lang: Language | None = None) -> tup
     folded = fold(text)
     lang = lang or detect_language(text)
     found = _rules(folded, today, lang)
-    if found is None:
+    if found is None and _CALENDAR.search(folded):  # Duckling's readings must hold one anyway
         found = _library(_NOT_DAYS.sub(" ", folded), today, lang)
     if not found:
         return None
@@ -424,29 +424,33 @@ def _dimensions(names: tuple[str, ...]) -> Any:
     return duckling.parse_dimensions(list(names))
 
 
-def duckling_readings(folded: str, today: date, lang: Language, dimensions: tuple[str, ...]) -> list[Any]:
-    """What Duckling reads in `folded` text, in the message's language and then the other (chat mixes them).
+def duckling_readings(
+    folded: str, today: date, languages: Sequence[Language], dimensions: tuple[str, ...]
+) -> list[Any]:
+    """What Duckling reads in `folded` text in each of `languages` (chat mixes them).
 
     Each reading is Duckling's dict: `dim`, `body`, `start`, `end` (offsets into `folded`) and `value`.
     """
     noon = int(datetime.combine(today, time(12), tzinfo=UTC).timestamp())
     reference = duckling.parse_ref_time(_zones(), "UTC", noon)
     readings: list[Any] = []
-    for code in (lang, "en" if lang == "es" else "es"):
+    for code in languages:
         context = duckling.Context(reference, _locale(code))
         readings += duckling.parse(folded, context, _dimensions(dimensions), False)
     return readings
 
 
 def _library(folded: str, today: date, lang: Language) -> Found:
-    for item in duckling_readings(folded, today, lang, ("time",)):
-        body = item["body"]
-        if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
-            continue
-        found = _from_duckling(item)
-        # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
-        if found and found[1] >= today and found[1] - found[0] <= _LONGEST_READING:
-            return max(found[0], today), found[1]
+    """Duckling's first reading that names days, in the message's language and then the other."""
+    for code in (lang, "en" if lang == "es" else "es"):
+        for item in duckling_readings(folded, today, [code], ("time",)):
+            body = item["body"]
+            if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
+                continue
+            found = _from_duckling(item)
+            # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
+            if found and found[1] >= today and found[1] - found[0] <= _LONGEST_READING:
+                return max(found[0], today), found[1]
     return None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.agent._dates import duckling_readings
-from knowledge import detect_language, fold
+from knowledge import fold
 
 _NOT_REFERENCES = ("time", "duration", "amount-of-money", "quantity", "distance", "temperature", "volume")
 # A reference stands alone: nothing glued before it but "#", nothing glued after it but punctuation.
@@ -31,10 +31,11 @@ def find_reference(text: str, anchors: Sequence[str]) -> int | None:
     `anchors` are the words that introduce one ("ticket", "incidencia", "solicitud", "#").
     """
     folded = fold(text)
-    taken = _measured(folded, text)
+    found = list(_NUMBER.finditer(folded))
+    taken = _measured(folded) if found else []
     numbers = [
         (m.start("n"), m.end("n"), int(m.group("n")))
-        for m in _NUMBER.finditer(folded)
+        for m in found
         if not any(start < m.end("n") and m.start("n") < end for start, end in taken)
     ]
     anchored = {value for start, _, value in numbers if _after_anchor(folded, start, anchors)}
@@ -44,10 +45,10 @@ def find_reference(text: str, anchors: Sequence[str]) -> int | None:
     return values.pop() if len(values) == 1 else None
 
 
-def _measured(folded: str, text: str) -> list[tuple[int, int]]:
+def _measured(folded: str) -> list[tuple[int, int]]:
     """Spans Duckling reads as a date, time, duration, amount or quantity."""
     spans = []
-    for item in duckling_readings(folded, _ANY_DAY, detect_language(text), _NOT_REFERENCES):
+    for item in duckling_readings(folded, _ANY_DAY, ("es", "en"), _NOT_REFERENCES):
         # A number alone is a reference Duckling may also take for a year or an hour ("ticket 2045").
         if item["dim"] == "time" and _BARE_NUMBER.fullmatch(item["body"]):
             continue
