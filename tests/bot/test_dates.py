@@ -18,6 +18,9 @@ YEAR_END = date(2026, 12, 28)  # a Monday; the week after is the first of 2027
 NEW_YEARS_EVE = date(2026, 12, 31)
 LEAP = date(2028, 2, 28)  # a Monday; tomorrow is 29 February
 SPRING_2027 = date(2027, 3, 10)
+THU = date(2026, 12, 3)
+FEB = date(2027, 2, 26)  # a Friday
+NYE = date(2027, 12, 30)  # a Thursday
 
 Expected = tuple[str, str] | None
 
@@ -195,5 +198,51 @@ BEYOND_THE_TABLE: list[tuple[date, str, Expected]] = [
 def test_open_ended_phrasings_and_numbers_that_are_not_days(
     today: date, text: str, expected: Expected
 ) -> None:
+    found = find_date_range(text, today)
+    assert (None if found is None else (found[0].isoformat(), found[1].isoformat())) == expected
+
+
+# Written after the reader, on other days of asking, and run once before any change: 24 of 33 were right.
+# The misses were mended with general rules (readings joined by "and", a count of days beside a start,
+# ordinal ranges, the weekend starting on Saturday, "xmas"), and they stay here so the mending holds.
+HELD_OUT: list[tuple[date, str, Expected]] = [
+    (THU, "off tmrw, dentist", ("2026-12-04", "2026-12-04")),
+    (THU, "can i take friday off?", ("2026-12-04", "2026-12-04")),
+    (THU, "pto mon and tue next week", ("2026-12-07", "2026-12-08")),
+    (THU, "vacaciones del 21 al 31 de diciembre", ("2026-12-21", "2026-12-31")),
+    (THU, "me pillo el puente del 7 y 8", ("2026-12-07", "2026-12-08")),
+    (THU, "i'll be out 12/21-12/23", ("2026-12-21", "2026-12-23")),
+    (THU, "fuera del 2/1 al 5/1", ("2027-01-02", "2027-01-05")),
+    (THU, "wfh thursday", ("2026-12-10", "2026-12-10")),
+    (THU, "out sick today and tomorrow", ("2026-12-03", "2026-12-04")),
+    (THU, "necesito el viernes 11 libre", ("2026-12-11", "2026-12-11")),
+    (THU, "this coming monday", ("2026-12-07", "2026-12-07")),
+    (THU, "a partir del lunes, 3 días", ("2026-12-07", "2026-12-09")),
+    (THU, "la última semana de diciembre", ("2026-12-28", "2026-12-31")),
+    (THU, "from the 28th through jan 2nd", ("2026-12-28", "2027-01-02")),
+    (THU, "el 24 y el 31", ("2026-12-24", "2026-12-31")),
+    (THU, "xmas eve", ("2026-12-24", "2026-12-24")),
+    (THU, "out 23rd-27th", ("2026-12-23", "2026-12-27")),
+    (THU, "the whole of next week", ("2026-12-07", "2026-12-11")),
+    (THU, "dos días a partir del 14", ("2026-12-14", "2026-12-15")),
+    (THU, "can I do 4x10s", None),
+    (THU, "I need 2 new badges for the 14th floor", None),
+    (THU, "reembolso de 45,50 €", None),
+    (THU, "mi número de empleado es 4521", None),
+    (THU, "request 7 days of vacation starting jan 4", ("2027-01-04", "2027-01-10")),
+    (THU, "día 15 de enero", ("2027-01-15", "2027-01-15")),
+    (THU, "el finde", ("2026-12-05", "2026-12-06")),
+    (FEB, "next mon-fri", ("2027-03-01", "2027-03-05")),
+    (FEB, "del 26 al 3", ("2027-02-26", "2027-03-03")),
+    (FEB, "el 29 de febrero", ("2028-02-29", "2028-02-29")),
+    (FEB, "tomorrow", ("2027-02-27", "2027-02-27")),
+    (NYE, "la semana que viene", ("2028-01-03", "2028-01-07")),
+    (NYE, "el 3 de enero", ("2028-01-03", "2028-01-03")),
+    (NYE, "next thursday", ("2028-01-06", "2028-01-06")),
+]
+
+
+@pytest.mark.parametrize(("today", "text", "expected"), HELD_OUT, ids=[_id(c) for c in HELD_OUT])
+def test_phrasings_written_after_the_reader(today: date, text: str, expected: Expected) -> None:
     found = find_date_range(text, today)
     assert (None if found is None else (found[0].isoformat(), found[1].isoformat())) == expected
