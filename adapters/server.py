@@ -38,13 +38,17 @@ class Server:
             from adapters.teams import TeamsAdapter
 
             self.adapters.append(TeamsAdapter(bot, settings.teams, language=settings.language))
-        self.publisher = digest_publisher(bot, settings, [a.post_digest for a in self.adapters])
+        # Only adapters with a managers' channel post the digest; with none, the schedule is off.
+        self.publisher = digest_publisher(
+            bot, settings, [a.post_digest for a in self.adapters if a.settings.digest_channel]
+        )
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.digest.timezone))
 
     async def _health(self, _: web.Request) -> web.Response:
         return web.json_response({"ok": True, "adapters": [type(a).__name__ for a in self.adapters]})
 
-    async def start(self) -> web.AppRunner:
+    async def open(self) -> None:
+        """Routes, Socket Mode connections, outbox loops and the digest schedule: everything but the port."""
         for adapter in self.adapters:
             if (
                 getattr(adapter, "settings", None) is self.settings.slack
@@ -57,6 +61,25 @@ class Server:
             self._outboxes.append(
                 (worker, asyncio.create_task(worker.run(self.settings.server.outbox_interval_s)))
             )
+        self._schedule_digest()
+
+    async def start(self) -> web.AppRunner:
+        await self.open()
+        runner = web.AppRunner(self.web_app)
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.server.host, self.settings.server.port).start()
+        log.info(
+            "serving %s on %s:%s",
+            [type(a).__name__ for a in self.adapters],
+            self.settings.server.host,
+            self.settings.server.port,
+        )
+        return runner
+
+    def _schedule_digest(self) -> None:
+        if not self.publisher.posters:
+            log.info("weekly digest: off (no slack.digest_channel or teams.digest_channel is configured)")
+            return
         digest = self.settings.digest
         hour, minute = (int(part) for part in digest.time.split(":"))
         self.scheduler.add_job(
@@ -70,30 +93,25 @@ class Server:
         self.scheduler.add_job(self.publisher.catch_up, "interval", hours=1, id="digest-catch-up")
         self.scheduler.start()
         self._tasks.append(asyncio.create_task(self.publisher.catch_up()))
-        runner = web.AppRunner(self.web_app)
-        await runner.setup()
-        await web.TCPSite(runner, self.settings.server.host, self.settings.server.port).start()
-        log.info(
-            "serving %s on %s:%s",
-            [type(a).__name__ for a in self.adapters],
-            self.settings.server.host,
-            self.settings.server.port,
-        )
-        return runner
 
     async def _weekly(self) -> None:
         await self.publisher.publish(self.publisher.last_week())
 
     async def stop(self, runner: web.AppRunner) -> None:
-        self.scheduler.shutdown(wait=False)
+        await self.close()
+        await runner.cleanup()
+        await self.bot.aclose()
+
+    async def close(self) -> None:
+        """Undo `open`: the bot and the listening port are the caller's."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         for worker, task in self._outboxes:
             await worker.stop(task)
         for task in self._tasks:
             task.cancel()
         for closer in self._closers:
             await closer.close_async()
-        await runner.cleanup()
-        await self.bot.aclose()
 
 
 def digest_publisher(bot: Bot, settings: Settings, posters: list[Poster]) -> DigestPublisher:

@@ -15,9 +15,12 @@ __all__ = ["delivered", "due", "enqueue", "postpone"]
 _MAX_BACKOFF = timedelta(minutes=30)
 
 
-def enqueue(db: Database, kind: str, payload: dict[str, Any]) -> int:
+def enqueue(db: Database, kind: str, payload: dict[str, Any], *, delay_s: float | None = None) -> int:
+    """Queue a post; `delay_s` when the platform asked for a wait (a rate limit's Retry-After)."""
     with db.session() as s:
         item = Outbox(kind=kind, payload=payload)
+        if delay_s:
+            item.next_attempt_at = utcnow() + timedelta(seconds=delay_s)
         s.add(item)
         s.flush()
         assert item.id is not None

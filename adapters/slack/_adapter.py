@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._outbox import OutboxWorker
@@ -42,10 +45,14 @@ class SlackAdapter:
                 AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             ],
         )
+        # Socket Mode has no signing secret; `_signed` then refuses every HTTP request.
+        self._verifier = SignatureVerifier(settings.signing_secret or "unused")
+        # Signatures are checked in `handle_http` before the body is parsed (Bolt parses first, so a
+        # malformed unsigned body would be a 500, and it logs rejected bodies at INFO).
         self.app = AsyncApp(
-            signing_secret=settings.signing_secret or "socket-mode-has-no-signing-secret",
+            signing_secret=settings.signing_secret or "checked-in-handle-http",
             client=self.client,
-            request_verification_enabled=settings.mode == "http",
+            request_verification_enabled=False,
         )
         self.commands = AdminCommands(bot)
         self.outbox = OutboxWorker(bot.db, self._mine, self._send, _retry_after)
@@ -55,8 +62,37 @@ class SlackAdapter:
     # --- transport ------------------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """The one HTTP endpoint for events, slash commands and interactivity (Bolt checks signatures)."""
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        """The one HTTP endpoint for events, slash commands and interactivity: the signature first, then
+        a body Bolt can read, else a 4xx (a malformed request is the sender's error, never a 500)."""
+        raw = await request.read()
+        if not self._signed(raw, request.headers):
+            log.info("refused a Slack request with a bad or stale signature")
+            log.debug("refused body: %r", raw[:2000])
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        # Bolt parses the body and reads its context (team, user, enterprise…) here, assuming a shape:
+        # not UTF-8, not JSON, a list, a string where an object goes, nested beyond reason.
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+            log.warning("refused a signed Slack request whose body is unreadable (%s)", type(exc).__name__)
+            return web.json_response({"error": "malformed body"}, status=400)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, headers: Mapping[str, str]) -> bool:
+        if not self.settings.signing_secret:  # an empty secret would accept anyone's signature
+            return False
+        try:
+            return self._verifier.is_valid(
+                raw.decode("utf-8"),
+                headers.get("X-Slack-Request-Timestamp"),
+                headers.get("X-Slack-Signature"),
+            )
+        except ValueError:  # a timestamp that is not a number, a body that is not UTF-8
+            return False
 
     def add_routes(self, web_app: web.Application) -> None:
         web_app.router.add_post(self.settings.path, self.handle_http)
@@ -70,23 +106,31 @@ class SlackAdapter:
 
     # --- listeners ------------------------------------------------------------------------------------
 
-    async def on_mention(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        await self._answer(event, body)
+    async def on_mention(
+        self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
+    ) -> None:
+        await self._answer(event, body, context, request)
 
-    async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_message(
+        self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
+    ) -> None:
         if await relay_if_in_case(self, event):
             return
         if event.get("channel_type") == "im":
-            await self._answer(event, body)
+            await self._answer(event, body, context, request)
 
-    async def _answer(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        message = to_incoming(event, body)
+    async def _answer(self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any) -> None:
+        message = to_incoming(event, body, context.bot_user_id or "")
         channel, ts = message.channel_id, str(event.get("ts", ""))
-        await self._react("reactions_add", channel, ts)
+        # Only the first delivery shows the indicator: a retry must not remove it while that one works.
+        first = not request.headers.get("x-slack-retry-num")
+        if first:
+            await self._react("reactions_add", channel, ts)
         try:
             reply = await self.bot.ahandle(message)
         finally:
-            await self._react("reactions_remove", channel, ts)
+            if first:
+                await self._react("reactions_remove", channel, ts)
         if reply is None:
             return  # a retry of an event already answered
         await self.deliver(channel, message.thread_id, reply)
@@ -176,7 +220,7 @@ class SlackAdapter:
             await self.client.chat_postMessage(**payload)
         except Exception as exc:  # network, rate limit past retries, channel_not_found…
             log.warning("reply to %s kept for retry: %s", channel, exc)
-            queue.enqueue(self.bot.db, "slack_message", payload)
+            queue.enqueue(self.bot.db, "slack_message", payload, delay_s=_retry_after(exc))
 
     async def _post(self, channel: str, thread_ts: str, text: str) -> None:
         await self.deliver(channel, thread_ts, Reply(text=text))

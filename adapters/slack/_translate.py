@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -9,23 +10,48 @@ from typing import Any
 from bot import IncomingMessage
 
 PLATFORM = "slack"
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+# Slack's markup for mentions, channels, special mentions and links; text the user typed as "<" or ">"
+# arrives as &lt; / &gt;, so every literal angle bracket is markup.
+# https://docs.slack.dev/messaging/formatting-message-text#retrieving-messages
+_MARKUP = re.compile(r"<([^<>]*)>")
+_LEADING_MENTION = re.compile(r"^\s*<@([^|>]+)")
 
 
-def to_incoming(event: dict[str, Any], body: dict[str, Any]) -> IncomingMessage:
+def to_incoming(event: dict[str, Any], body: dict[str, Any], bot_user_id: str = "") -> IncomingMessage:
     """An `app_mention` or `message` event as an `IncomingMessage`; replies go to the event's thread."""
-    ts = str(event.get("ts", ""))
+    ts, text = str(event.get("ts", "")), str(event.get("text", ""))
+    if not bot_user_id and event.get("type") == "app_mention":  # an app_mention starts with ours
+        bot_user_id = (_LEADING_MENTION.findall(text) or [""])[0]
     return IncomingMessage(
         platform=PLATFORM,
         tenant_id=str(body.get("team_id") or event.get("team", "")),
         user_id=str(event.get("user", "")),
         channel_id=str(event.get("channel", "")),
         thread_id=str(event.get("thread_ts") or ts),
-        text=_MENTION.sub("", str(event.get("text", ""))).strip(),
+        text=readable(text, bot_user_id),
         is_direct=event.get("channel_type") == "im",
         event_id=str(body.get("event_id") or f"{event.get('channel')}:{ts}"),
         received_at=_time(ts),
     )
+
+
+def readable(text: str, bot_user_id: str = "") -> str:
+    """Slack's wire text as the person wrote it: markup decoded and entities unescaped, the bot's own
+    mention removed (other mentions become names, or ids when Slack sent no name)."""
+
+    def decode(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "" if target[1:] == bot_user_id else "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            name = target[1:].split("^")[0]
+            return label or ("@" + name if name in {"here", "channel", "everyone"} else "")
+        url = target.removeprefix("mailto:")
+        return url if not label or label in (url, target) else f"{label} ({url})"
+
+    return html.unescape(_MARKUP.sub(decode, text)).strip()
 
 
 def is_from_a_bot_or_an_edit(event: dict[str, Any]) -> bool:
@@ -42,5 +68,5 @@ def is_from_a_bot_or_an_edit(event: dict[str, Any]) -> bool:
 def _time(ts: str) -> datetime:
     try:
         return datetime.fromtimestamp(float(ts), UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return datetime.now(UTC)

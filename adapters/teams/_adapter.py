@@ -13,13 +13,15 @@ from typing import Any
 import jwt
 from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ConversationReference
 from botframework.connector.auth import CertificateServiceClientCredentialsFactory
 
 from adapters._outbox import OutboxWorker
+from adapters.teams._auth import FailClosedAuthentication, SigningKeysUnavailable, install_signing_keys
 from adapters.teams._cards import attachment, case_card, digest_card, reply_card
-from adapters.teams._handler import PLATFORM, BackofficeHandler
+from adapters.teams._handler import BackofficeHandler
+from adapters.teams._translate import PLATFORM, shape_problem
 from bot import Bot, Reply, escalation, messages
 from bot.commands import AdminCommands
 from bot.config import TeamsSettings
@@ -53,14 +55,21 @@ def _credentials(settings: TeamsSettings) -> CertificateServiceClientCredentials
 
 class TeamsAdapter:
     def __init__(
-        self, bot: Bot, settings: TeamsSettings, *, language: str = "en", reply_deadline_s: float = 10.0
+        self,
+        bot: Bot,
+        settings: TeamsSettings,
+        *,
+        language: str = "en",
+        reply_deadline_s: float = 10.0,
+        signing_keys_from: dict[str, str] | None = None,
+        signing_keys_timeout_s: float = 5.0,
     ) -> None:
+        """`signing_keys_from`: where to fetch an OpenID metadata document instead of its public URL."""
         self.bot, self.settings, self.language = bot, settings, language
         self.reply_deadline_s = reply_deadline_s
+        install_signing_keys(signing_keys_from, signing_keys_timeout_s)
         self.cloud = CloudAdapter(
-            ConfigurationBotFrameworkAuthentication(
-                _Configuration(settings), credentials_factory=_credentials(settings)
-            )
+            FailClosedAuthentication(_Configuration(settings), credentials_factory=_credentials(settings))
         )
         self.cloud.on_turn_error = self._on_error
         self.handler = BackofficeHandler(self)
@@ -79,13 +88,25 @@ class TeamsAdapter:
         web_app.router.add_post(self.settings.path, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
+        """An activity the handler can act on goes to the SDK; anything else is a 4xx, decided before any
+        network call (an unanswerable activity, a token that cannot be validated)."""
+        try:
+            problem = shape_problem(json.loads(await request.read()))
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested beyond reason
+            problem = f"unreadable body ({type(exc).__name__})"
+        if problem:
+            log.info("refused a Teams request: %s", problem)
+            return web.json_response({"error": "malformed activity"}, status=400)
         try:
             response = await self.cloud.process(request, self.handler)
         except jwt.PyJWTError as exc:  # a token that is not even a JWT: as unauthorised as no token
-            log.warning("rejected a Teams request with an unreadable token: %s", exc)
+            log.info("refused a Teams request with an unreadable token: %s", exc)
             raise web.HTTPUnauthorized() from exc
-        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, ValueError) as exc:
-            log.warning("malformed Teams request: %s", exc)
+        except SigningKeysUnavailable:
+            log.warning("refused a Teams request: its token cannot be checked now (signing keys unavailable)")
+            return web.json_response({"error": "authentication unavailable"}, status=503)
+        except (KeyError, ValueError) as exc:
+            log.info("refused a malformed Teams request: %s", exc)
             return web.json_response({"error": "malformed activity"}, status=400)
         return response or web.Response(status=201)
 

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
 
 from adapters.teams._cards import CARD_TYPE, attachment, text_card
-from bot import ButtonKind, IncomingMessage, messages
+from adapters.teams._translate import PLATFORM, readable, to_incoming
+from bot import ButtonKind, messages
 
 if TYPE_CHECKING:
     from adapters.teams._adapter import TeamsAdapter
 
 log = logging.getLogger(__name__)
-PLATFORM = "teams"
 COMMAND_NAMES = ("help", "status", "reindex", "digest")
-_TAG = re.compile(r"<[^>]+>")
 
 
 class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
@@ -40,7 +38,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         self.teams.remember(activity)
         TurnContext.remove_recipient_mention(activity)
-        text = _TAG.sub("", activity.text or "").strip()
+        text = readable(activity.text or "")
         if isinstance(activity.value, dict):
             # A card button (messageBack / Action.Submit): the click is the message, not its display text.
             await turn_context.send_activity(
@@ -107,21 +105,3 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
             return await self.teams.case_action(verb, int(value), user, activity.from_property.name or user)
         log.info("a card button with no action of ours was pressed: %s", data)
         return messages.say("button_unknown", lang)
-
-
-def to_incoming(activity: Activity, text: str) -> IncomingMessage:
-    conversation = activity.conversation
-    thread = conversation.id.split(";messageid=")[-1] if ";messageid=" in conversation.id else ""
-    locale = (activity.locale or "")[:2]
-    return IncomingMessage(
-        platform=PLATFORM,
-        tenant_id=str(getattr(conversation, "tenant_id", "") or ""),
-        user_id=activity.from_property.id,
-        user_name=activity.from_property.name or "",
-        channel_id=conversation.id,
-        thread_id=thread,
-        text=text,
-        is_direct=conversation.conversation_type == "personal",
-        event_id=activity.id or "",
-        lang_hint=locale,
-    )

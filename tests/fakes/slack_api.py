@@ -19,6 +19,7 @@ from tests.fakes._serve import serve_app
 class Call:
     method: str
     args: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -154,7 +154,7 @@ async def test_an_action_is_confirmed_with_a_button_and_the_result_replaces_it(s
 
 
 async def test_escalation_posts_a_case_and_relays_both_ways_until_resolved(slack: SlackEnv) -> None:
-    await slack.event(_mention("Does the company pay for my gym membership?", "EvE1"))
+    await slack.event(_mention("I want to talk to a human about my gym membership", "EvE1"))
     announcement = next(
         c for c in await slack.fake.wait_for("chat.postMessage", 2) if c["channel"] == "CHUMAN"
     )

@@ -59,7 +59,11 @@ class TeamsEnv:
 
 
 async def _env(
-    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, **teams: Any
+    tmp_path: Path,
+    corpus: Path,
+    embedder: HashingEmbedding,
+    adapter_options: dict[str, Any] | None = None,
+    **teams: Any,
 ) -> AsyncIterator[TeamsEnv]:
     async with fake_connector() as fake:
         settings = make_settings(
@@ -74,7 +78,9 @@ async def _env(
             },
         )
         bot = bot_over(settings, embedder)
-        adapter = TeamsAdapter(bot, settings.teams, language="en", reply_deadline_s=5)
+        adapter = TeamsAdapter(
+            bot, settings.teams, language="en", reply_deadline_s=5, **(adapter_options or {})
+        )
         async with serve_adapter(adapter) as base, aiohttp.ClientSession() as session:
             yield TeamsEnv(fake, bot, adapter, base + "api/messages", session)
         await bot.aclose()
@@ -138,7 +144,7 @@ async def test_confirming_through_action_execute_runs_the_action_and_updates_the
 async def test_escalation_posts_a_case_to_the_human_channel_and_relays_both_ways(teams: TeamsEnv) -> None:
     install = activity("conversationUpdate.bot-added-to-team.msteams-docs.json", teams.fake.url + "amer/")
     assert (await teams.post(install)).status == 201  # the reference to the human channel is stored
-    await teams.post(teams.personal("Does the company pay for my gym membership?", "m2"))
+    await teams.post(teams.personal("I want to talk to a human about my gym membership", "m2"))
     case_post = (await teams.fake.wait_for(match=lambda s: s.conversation == HUMAN_CHANNEL))[0]
     assert case_post.method == "send" and {a["verb"] for a in card_of(case_post)["actions"]} == {
         "case_claim",
@@ -236,7 +242,7 @@ async def test_every_card_we_send_follows_the_adaptive_card_rules_and_the_digest
     )
     await teams.post(teams.personal("How many vacation days do I get?", "v1"))
     await teams.post(teams.personal("Open an IT ticket: the printer jams", "v2"))
-    await teams.post(teams.personal("Does the company pay for my gym?", "v3"))
+    await teams.post(teams.personal("Can I talk to a human about my gym?", "v3"))
     await teams.fake.wait_for(4)  # answer, proposal, escalation notice, case post
     from zoneinfo import ZoneInfo
 

@@ -1,0 +1,110 @@
+"""The server as `backoffice serve` composes it (both adapters, /healthz, outboxes, digest schedule), served
+on loopback in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from botframework.connector.auth import AuthenticationConstants
+
+from adapters.server import Server
+from adapters.teams._auth import install_signing_keys
+from bot.config import Settings
+from knowledge.testing import HashingEmbedding
+from tests.bot.conftest import bot_over, make_settings
+from tests.fakes._serve import serve_app
+from tests.fakes.bot_connector import fake_connector
+from tests.fakes.openid_issuer import fake_issuer, stalled_endpoint
+from tests.fakes.slack_api import FakeSlack, fake_slack
+
+from .conftest import SECRET, SlackEnv, payload
+from .test_slack import _mention
+from .test_teams import USER, activity
+
+APP_ID = "00000000-0000-0000-0000-0000000000c1"
+
+
+def _settings(tmp_path: Path, corpus: Path, fake: FakeSlack, **overrides: Any) -> Settings:
+    slack = {
+        "bot_token": "xoxb-test",
+        "signing_secret": SECRET,
+        "api_url": fake.url + "api/",
+        "human_channel": "CHUMAN",
+        **overrides.pop("slack", {}),
+    }
+    return make_settings(tmp_path / "home", corpus, slack=slack, **overrides)
+
+
+@asynccontextmanager
+async def served(settings: Settings, embedder: HashingEmbedding) -> AsyncIterator[tuple[Server, str]]:
+    bot = bot_over(settings, embedder)
+    server = Server(bot, settings)
+    await server.open()
+    try:
+        async with serve_app(server.web_app) as base:
+            yield server, base
+    finally:
+        await server.close()
+        await bot.aclose()
+
+
+async def test_a_stalled_network_delays_only_the_teams_request_it_belongs_to(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake, fake_connector() as connector:
+        settings = _settings(
+            tmp_path, corpus, fake, teams={"enabled": True, "app_id": APP_ID, "app_password": "x"}
+        )
+        async with (
+            fake_issuer() as issuer,
+            served(settings, embedder) as (_, base),
+            aiohttp.ClientSession() as session,
+        ):
+            with stalled_endpoint() as stalled:
+                install_signing_keys(
+                    {AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: stalled}, timeout_s=3
+                )
+                body = activity("message.channel-thread-mention.teams-net.json", connector.url + "amer/")
+                body["from"]["id"] = USER
+                token = issuer.token(APP_ID, body["serviceUrl"])
+                teams = asyncio.create_task(
+                    session.post(
+                        base + "api/messages", json=body, headers={"Authorization": f"Bearer {token}"}
+                    )
+                )
+                await asyncio.sleep(0.3)  # the Teams request is now waiting on the stalled key fetch
+                started = time.perf_counter()
+                async with session.get(base + "healthz") as health:
+                    assert health.status == 200
+                slack = SlackEnv(fake, None, None, base + "slack/events", session)  # type: ignore[arg-type]
+                assert (
+                    await slack.event(_mention("How many vacation days do I get?", "EvStall"))
+                ).status == 200
+                await fake.wait_for("chat.postMessage")
+                assert time.perf_counter() - started < 2.5 and not teams.done()
+                refused = await teams
+                assert refused.status == 503
+                assert connector.sent == []
+
+
+async def test_without_a_digest_channel_the_digest_is_off_and_says_so_once(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        async with served(_settings(tmp_path, corpus, fake), embedder) as (server, _):
+            await asyncio.sleep(0.2)
+            assert server.scheduler.get_jobs() == []
+    off = [r for r in caplog.records if "digest" in r.getMessage() and r.name.startswith(("adapters", "bot"))]
+    assert [(r.levelno, r.getMessage()) for r in off] == [
+        (logging.INFO, "weekly digest: off (no slack.digest_channel or teams.digest_channel is configured)")
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
