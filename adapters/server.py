@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
 
+from adapters.slack._mode import slack_mode
 from bot import Bot
 from bot.config import Settings
 from bot.digest import DigestPublisher, Poster
@@ -21,15 +24,25 @@ log = logging.getLogger(__name__)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def check_settings(settings: Settings) -> None:
+    """ConfigError when the configured adapters contradict each other, before anything starts."""
+    if settings.slack.enabled:
+        slack_mode(settings.slack)
+
+
 class Server:
     def __init__(self, bot: Bot, settings: Settings) -> None:
+        check_settings(settings)
         self.bot, self.settings = bot, settings
         self.web_app = web.Application()
         self.web_app.router.add_get("/healthz", self._health)
+        self.web_app.router.add_get("/readyz", self._ready)
         self.adapters: list[Any] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._closers: list[Any] = []
         self._outboxes: list[tuple[Any, asyncio.Task[None]]] = []
+        self._knowledge = "loading"
+        self._warm: asyncio.Task[None] | None = None
         if settings.slack.enabled:
             from adapters.slack import SlackAdapter
 
@@ -45,15 +58,51 @@ class Server:
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.digest.timezone))
 
     async def _health(self, _: web.Request) -> web.Response:
+        """Alive: the process answers (whatever it is still loading)."""
         return web.json_response({"ok": True, "adapters": [type(a).__name__ for a in self.adapters]})
 
+    async def _ready(self, _: web.Request) -> web.Response:
+        """Ready: the embedding model and the index are loaded and the database answers."""
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self._ping_database), 5)
+            database = "reachable"
+        except Exception as exc:  # any failure to answer is "not ready", with why
+            database = f"unreachable: {type(exc).__name__}"
+        ready = self._knowledge == "loaded" and database == "reachable"
+        return web.json_response(
+            {"ready": ready, "knowledge": self._knowledge, "database": database}, status=200 if ready else 503
+        )
+
+    def _ping_database(self) -> None:
+        with self.bot.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def wait_ready(self) -> None:
+        if self._warm is not None:
+            await asyncio.shield(self._warm)
+
+    async def _load_knowledge(self) -> None:
+        """The model and the index load now, not on the first question (which would miss Teams' deadline)."""
+        kb = self.bot.knowledge
+        started = time.perf_counter()
+        try:
+            if kb is not None:
+                await asyncio.to_thread(kb.search, "warm-up", 1)
+        except Exception as exc:  # a broken index keeps /readyz at 503 with the reason; /healthz lives on
+            self._knowledge = f"failed: {type(exc).__name__}: {exc}"[:300]
+            log.error("the knowledge base could not be loaded: %s", exc)
+            return
+        self._knowledge = "loaded"
+        log.info("embedding model and index loaded in %.1f s: ready", time.perf_counter() - started)
+
     async def open(self) -> None:
-        """Routes, Socket Mode connections, outbox loops and the digest schedule: everything but the port."""
+        """Routes, Socket Mode connections, outbox loops, the digest schedule and the model loading in the
+        background: everything but the port."""
+        self._warm = asyncio.create_task(self._load_knowledge())
+        for line in describe(self.settings):
+            log.info("%s", line)
         for adapter in self.adapters:
-            if (
-                getattr(adapter, "settings", None) is self.settings.slack
-                and self.settings.slack.mode == "socket"
-            ):
+            if adapter.settings is self.settings.slack and slack_mode(self.settings.slack) == "socket":
                 self._closers.append(await adapter.start_socket_mode())
             else:
                 adapter.add_routes(self.web_app)
@@ -108,10 +157,35 @@ class Server:
             self.scheduler.shutdown(wait=False)
         for worker, task in self._outboxes:
             await worker.stop(task)
-        for task in self._tasks:
+        for task in [*self._tasks, *([self._warm] if self._warm else [])]:
             task.cancel()
         for closer in self._closers:
             await closer.close_async()
+
+
+def describe(settings: Settings) -> list[str]:
+    """One start-up line per adapter: what is configured, and what is off."""
+    slack, teams = settings.slack, settings.teams
+    lines = []
+    if slack.enabled:
+        mode = slack_mode(slack)
+        where = f"HTTP at {slack.path}" if mode == "http" else "Socket Mode"
+        lines.append(
+            f"slack: on, {where}; cases to {slack.human_channel or 'nowhere (slack.human_channel is off)'}; "
+            f"digest to {slack.digest_channel or 'nowhere (slack.digest_channel is off)'}"
+        )
+    else:
+        lines.append("slack: off (no slack.bot_token)")
+    if teams.enabled:
+        auth = f"tokens checked for app {teams.app_id}" if teams.app_id else "NO authentication (no app id)"
+        lines.append(
+            f"teams: on at {teams.path}, {auth}; "
+            f"cases to {teams.human_team_channel or 'nowhere (teams.human_team_channel is off)'}; "
+            f"digest to {teams.digest_channel or 'nowhere (teams.digest_channel is off)'}"
+        )
+    else:
+        lines.append("teams: off (teams.enabled is false)")
+    return lines
 
 
 def digest_publisher(bot: Bot, settings: Settings, posters: list[Poster]) -> DigestPublisher:
@@ -144,6 +218,7 @@ def posters(bot: Bot, settings: Settings) -> list[Poster]:
 async def serve_forever(bot: Bot, settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
     server = Server(bot, settings)
     runner = await server.start()
+    await server.wait_ready()
     if on_ready is not None:
         on_ready()
     try:

@@ -424,13 +424,18 @@ def serve(config: ConfigOption = None) -> None:
     import logging
     import signal
 
-    from adapters.server import serve_forever
+    from adapters.server import check_settings, serve_forever
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
     if not (settings.slack.enabled or settings.teams.enabled):
         err.print(messages.SERVE_NOTHING)
         raise typer.Exit(2)
+    try:
+        check_settings(settings)  # contradictions stop start-up before the model loads
+    except ConfigError as exc:
+        err.print(messages.CONFIG_ERROR.format(error=exc))
+        raise typer.Exit(2) from exc
     bot = _bot(settings, config_file=config)
     _ensure_index(bot)
 

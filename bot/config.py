@@ -76,7 +76,8 @@ class DigestSettings(BaseModel):
 class SlackSettings(BaseModel):
     """Slack: Socket Mode (no public URL) or HTTP (events, commands and interactivity on one path)."""
 
-    mode: Literal["http", "socket"] = "http"
+    # auto: Socket Mode with an app token and no signing secret, HTTP with a signing secret and no app token
+    mode: Literal["auto", "http", "socket"] = "auto"
     bot_token: str = ""  # xoxb-…
     signing_secret: str = ""  # HTTP mode
     app_token: str = ""  # xapp-…, Socket Mode

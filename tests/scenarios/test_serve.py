@@ -44,7 +44,7 @@ async def test_serve_answers_a_signed_mention_over_http(tmp_path: Path) -> None:
         )
         try:
             async with aiohttp.ClientSession() as session:
-                await _wait_healthy(session, port, process)
+                await _wait_ready(session, port, process)
                 slack = SlackEnv(fake, None, None, f"http://127.0.0.1:{port}/slack/events", session)  # type: ignore[arg-type]
                 body = payload("events", "app_mention.bolt-python.json")
                 body["event"]["text"] = "<@W23456789> how many vacation days do I get?"
@@ -53,24 +53,45 @@ async def test_serve_answers_a_signed_mention_over_http(tmp_path: Path) -> None:
                 ack_ms = (time.perf_counter() - started) * 1000
                 assert response.status == 200 and ack_ms < 3000
                 (posted,) = await fake.wait_for("chat.postMessage", timeout=30)
+                # The model and the index were loaded before /readyz said so: the first answer is quick.
+                assert time.perf_counter() - started < 3
                 assert posted["channel"] == "C111" and "25 working days" in posted["text"]
         finally:
             process.terminate()
             output = process.communicate(timeout=20)[0].decode()
         assert process.returncode == 0, output
         assert "Stopped." in output
+        assert "slack: on, HTTP at /slack/events; cases to nowhere" in output
+        assert "teams: off (teams.enabled is false)" in output
+        assert "weekly digest: off" in output and " ERROR " not in output
 
 
-async def _wait_healthy(session: aiohttp.ClientSession, port: int, process: subprocess.Popen[bytes]) -> None:
+async def _wait_ready(session: aiohttp.ClientSession, port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(process.communicate()[0].decode())
         try:
-            async with session.get(f"http://127.0.0.1:{port}/healthz") as r:
-                if r.status == 200 and (await r.json())["adapters"] == ["SlackAdapter"]:
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as r:
+                if r.status == 200 and (await r.json())["ready"]:
                     return
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.3)
-    raise AssertionError("backoffice serve did not become healthy")
+    raise AssertionError("backoffice serve did not become ready")
+
+
+def test_a_contradictory_slack_configuration_stops_start_up_with_a_message(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "BACKOFFICE_HOME": str(tmp_path / "home"),
+        "BACKOFFICE_SLACK__BOT_TOKEN": "xoxb-test",
+        "BACKOFFICE_SLACK__APP_TOKEN": "xapp-test",
+        "BACKOFFICE_SLACK__MODE": "http",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "slack.mode is 'http' but slack.signing_secret is not set" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

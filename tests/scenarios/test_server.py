@@ -103,8 +103,102 @@ async def test_without_a_digest_channel_the_digest_is_off_and_says_so_once(
         async with served(_settings(tmp_path, corpus, fake), embedder) as (server, _):
             await asyncio.sleep(0.2)
             assert server.scheduler.get_jobs() == []
-    off = [r for r in caplog.records if "digest" in r.getMessage() and r.name.startswith(("adapters", "bot"))]
+    off = [r for r in caplog.records if "weekly digest" in r.getMessage()]
     assert [(r.levelno, r.getMessage()) for r in off] == [
         (logging.INFO, "weekly digest: off (no slack.digest_channel or teams.digest_channel is configured)")
     ]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+@pytest.mark.parametrize(
+    ("slack", "expected"),
+    [
+        ({"app_token": "xapp-1"}, "socket"),  # the README's path: manifest with Socket Mode, two tokens
+        ({"signing_secret": "s"}, "http"),
+        ({"app_token": "xapp-1", "signing_secret": "s", "mode": "http"}, "http"),
+        ({"app_token": "xapp-1", "signing_secret": "s", "mode": "socket"}, "socket"),
+        ({"app_token": "xapp-1", "signing_secret": "s"}, "both slack.app_token"),
+        ({}, "set slack.app_token"),
+        ({"signing_secret": "s", "mode": "socket"}, "slack.mode is 'socket' but slack.app_token"),
+        ({"app_token": "xapp-1", "mode": "http"}, "slack.mode is 'http' but slack.signing_secret"),
+    ],
+)
+def test_the_slack_mode_follows_what_is_configured(slack: dict[str, str], expected: str) -> None:
+    from adapters.slack._mode import slack_mode
+    from bot.config import ConfigError, SlackSettings
+
+    settings = SlackSettings(bot_token="xoxb", **slack)  # type: ignore[arg-type]
+    if expected in ("socket", "http"):
+        assert slack_mode(settings) == expected
+    else:
+        with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
+            slack_mode(settings)
+
+
+async def test_app_and_bot_tokens_alone_serve_socket_mode(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        settings = make_settings(
+            tmp_path / "home",
+            corpus,
+            slack={"bot_token": "xoxb", "app_token": "xapp-1", "api_url": fake.url + "api/"},
+        )
+        async with served(settings, embedder) as (server, base), aiohttp.ClientSession() as session:
+            assert fake.named("apps.connections.open")
+            async with session.post(base + "slack/events", data=b"{}") as response:
+                assert response.status == 404  # no HTTP endpoint in Socket Mode
+    lines = [r.getMessage() for r in caplog.records if r.name == "adapters.server"]
+    assert any(line.startswith("slack: on, Socket Mode") for line in lines)
+    assert "teams: off (teams.enabled is false)" in lines
+
+
+async def test_ready_only_once_the_model_and_index_are_loaded_and_the_database_answers(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    from sqlalchemy import create_engine
+
+    from knowledge import KnowledgeBase
+
+    loads: list[float] = []
+
+    def slow_model() -> HashingEmbedding:
+        time.sleep(0.8)  # the real model takes seconds: loading it must not wait for the first question
+        loads.append(time.monotonic())
+        return embedder
+
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        settings = _settings(tmp_path, corpus, fake)
+        KnowledgeBase(settings.home, settings.knowledge, lambda: embedder).reindex()
+        from bot import Bot
+
+        bot = Bot.from_settings(
+            settings, knowledge=KnowledgeBase(settings.home, settings.knowledge, slow_model)
+        )
+        server = Server(bot, settings)
+        await server.open()
+        try:
+            async with serve_app(server.web_app) as base, aiohttp.ClientSession() as session:
+                async with session.get(base + "healthz") as alive, session.get(base + "readyz") as ready:
+                    assert alive.status == 200 and ready.status == 503
+                    assert (await ready.json())["knowledge"] == "loading"
+                await server.wait_ready()
+                assert len(loads) == 1
+                async with session.get(base + "readyz") as ready:
+                    assert ready.status == 200 and await ready.json() == {
+                        "ready": True,
+                        "knowledge": "loaded",
+                        "database": "reachable",
+                    }
+                slack = SlackEnv(fake, bot, None, base + "slack/events", session)  # type: ignore[arg-type]
+                started = time.perf_counter()
+                await slack.event(_mention("How many vacation days do I get?", "EvFirst"))
+                await fake.wait_for("chat.postMessage")
+                assert time.perf_counter() - started < 3 and len(loads) == 1
+                bot.db.engine = create_engine("sqlite:////nonexistent-dir/x.db")
+                async with session.get(base + "readyz") as ready:
+                    assert ready.status == 503 and (await ready.json())["database"].startswith("unreachable")
+        finally:
+            await server.close()
+            await bot.aclose()
