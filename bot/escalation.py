@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from bot import audit, messages
 from bot.audit import AuditEvent
 from bot.store import Case, CaseMessage, Database, Outbox
-from bot.types import Button, ButtonKind, Reply, utcnow
+from bot.types import Button, ButtonKind, Reply, clean_text, utcnow
 
 __all__ = [
     "add_message",
@@ -84,6 +84,7 @@ def claim(db: Database, case_id: int, human: str) -> Case | None:
 
 def add_message(db: Database, case_id: int, author: str, role: str, text: str) -> Case | None:
     """A message in the case thread (role `human`) or the employee's thread (role `employee`)."""
+    text = clean_text(text)  # relayed text skips IncomingMessage: it is cleaned here, at the same edge
     with db.session() as s:
         case = s.get(Case, case_id)
         if case is None:
