@@ -1,4 +1,5 @@
-"""Every fixed text the command line shows, in one place."""
+"""Every fixed text in one place: the command line's (English, for operators) and, in `_USER`, what users
+read in each language the bot speaks (replies, tool results, the digest, the sources header)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ EVAL_NO_QUESTIONS = "The question file {path} holds no questions."
 ASK_DATABASE_ERROR = "Database error: {error}"
 CHAT_WELCOME = "Backoffice Bot: ask about the norms or ask me to do something. Ctrl-D or 'exit' to leave."
 CHAT_CONFIRM_PROMPT = "Confirm? [y/n] "
-CHAT_SOURCES = "Sources:"
 CHAT_CASE = "Case #{case_id} opened."
 DIGEST_TITLE = "Back-office digest {week}"
 DIGEST_EMPTY = "No activity this week."
@@ -192,6 +192,10 @@ _USER: dict[str, dict[str, str]] = {
         "es": "No puedo escribir en esa conversación: instala la app en ese equipo.",
         "en": "I can't post in that conversation: install the app in that team.",
     },
+    "case_not_open": {
+        "es": "El caso #{case_id} no existe o ya está resuelto.",
+        "en": "Case #{case_id} does not exist or is already resolved.",
+    },
     "button_unknown": {
         "es": "Ese botón ya no hace nada; escríbeme lo que necesitas.",
         "en": "That button no longer does anything; just tell me what you need.",
@@ -201,6 +205,138 @@ _USER: dict[str, dict[str, str]] = {
         "es": "La respuesta del caso #{case_id} queda propuesta como norma para revisión: {path}",
         "en": "The answer to case #{case_id} is proposed as a new norm for review: {path}",
     },
+    # --- tool replies -------------------------------------------------------------------------------------
+    "no_knowledge_base": {
+        "es": "No hay base de conocimiento configurada.",
+        "en": "No knowledge base is configured.",
+    },
+    "index_updated": {
+        "es": "Índice actualizado: {added} añadidos, {updated} actualizados, {removed} eliminados, "
+        "{unchanged} sin cambios, {failed} con errores.",
+        "en": "Index updated: {added} added, {updated} updated, {removed} removed, {unchanged} unchanged, "
+        "{failed} failed.",
+    },
+    "kind_vacation": {"es": "vacaciones", "en": "vacation"},
+    "kind_sick": {"es": "baja por enfermedad", "en": "sick leave"},
+    "kind_personal": {"es": "asuntos propios", "en": "personal time"},
+    "kind_other": {"es": "otro", "en": "other"},
+    "time_off_proposal": {
+        "es": "Solicitar {kind} del {start:%d/%m/%Y} al {end:%d/%m/%Y} ({days} días laborables)",
+        "en": "Request {kind} from {start:%Y-%m-%d} to {end:%Y-%m-%d} ({days} working days)",
+    },
+    "time_off_approve_proposal": {
+        "es": "Aprobar la solicitud de ausencia #{request_id}",
+        "en": "Approve time-off request #{request_id}",
+    },
+    "time_off_reject_proposal": {
+        "es": "Rechazar la solicitud de ausencia #{request_id}",
+        "en": "Reject time-off request #{request_id}",
+    },
+    "time_off_end_before_start": {
+        "es": "La fecha final es anterior a la inicial.",
+        "en": "The end date is before the start.",
+    },
+    "time_off_in_past": {
+        "es": "No se puede pedir tiempo libre en el pasado.",
+        "en": "Time off can't start in the past.",
+    },
+    "time_off_overlap": {
+        "es": "Ya tienes la solicitud #{request_id} en esas fechas.",
+        "en": "Request #{request_id} already covers those dates.",
+    },
+    "time_off_filed": {
+        "es": "Solicitud #{request_id} registrada ({days} días laborables); tu responsable la revisará.",
+        "en": "Request #{request_id} filed ({days} working days); your manager will review it.",
+    },
+    "time_off_balance": {
+        "es": "{kind}: {left} de {allowance} días disponibles",
+        "en": "{kind}: {left} of {allowance} days left",
+    },
+    "time_off_no_pending": {
+        "es": "No hay ninguna solicitud pendiente #{request_id}.",
+        "en": "There is no pending request #{request_id}.",
+    },
+    "time_off_own_request": {
+        "es": "No puedes decidir tu propia solicitud.",
+        "en": "You can't decide your own request.",
+    },
+    "time_off_approved": {"es": "Solicitud #{request_id} aprobada.", "en": "Request #{request_id} approved."},
+    "time_off_rejected": {
+        "es": "Solicitud #{request_id} rechazada.",
+        "en": "Request #{request_id} rejected.",
+    },
+    "ticket_open_proposal": {
+        "es": "Abrir un ticket para {category}: «{summary}»",
+        "en": "Open a ticket for {category}: “{summary}”",
+    },
+    "ticket_comment_proposal": {
+        "es": "Comentar en el ticket #{ticket_id}: «{text}»",
+        "en": "Comment on ticket #{ticket_id}: “{text}”",
+    },
+    "ticket_opened": {
+        "es": "Ticket #{ticket_id} abierto para {category}: «{summary}». Te avisaré de los cambios.",
+        "en": "Ticket #{ticket_id} opened with {category}: “{summary}”. You'll hear about changes here.",
+    },
+    "ticket_not_found": {
+        "es": "No encuentro el ticket #{ticket_id} entre los tuyos.",
+        "en": "I can't find ticket #{ticket_id} among yours.",
+    },
+    "ticket_status": {
+        "es": "Ticket #{ticket_id} ({category}): {status}. «{summary}»{last}",
+        "en": "Ticket #{ticket_id} ({category}): {status}. “{summary}”{last}",
+    },
+    "no_open_tickets": {"es": "No tienes tickets abiertos.", "en": "You have no open tickets."},
+    "open_tickets": {"es": "Tus tickets abiertos:", "en": "Your open tickets:"},
+    "ticket_commented": {
+        "es": "Comentario añadido al ticket #{ticket_id}.",
+        "en": "Comment added to ticket #{ticket_id}.",
+    },
+    # --- the weekly digest ----------------------------------------------------------------------------
+    "digest_title": {
+        "es": "Resumen semanal del back office · {week}",
+        "en": "Back-office weekly digest · {week}",
+    },
+    "digest_empty": {"es": "Sin actividad esta semana.", "en": "No activity this week."},
+    "digest_volume": {"es": "Volumen", "en": "Volume"},
+    "digest_conversations": {"es": "Conversaciones", "en": "Conversations"},
+    "digest_questions": {"es": "Consultas", "en": "Requests"},
+    "digest_actions": {"es": "Acciones ejecutadas", "en": "Actions executed"},
+    "digest_rate": {"es": "Resolución automática", "en": "Auto-resolution"},
+    "digest_rate_note": {
+        "es": "resueltas sin persona = respondidas o acción hecha, sin escalar y sin 👎; "
+        "{confirmed} con 👍, {assumed} supuestas",
+        "en": "resolved without a human = answered or action done, not escalated, no 👎; "
+        "{confirmed} confirmed by 👍, {assumed} assumed",
+    },
+    "digest_escalations": {"es": "Escalados", "en": "Escalations"},
+    "digest_median_reply": {
+        "es": "Mediana hasta la primera respuesta humana: {value}",
+        "en": "Median time to first human reply: {value}",
+    },
+    "digest_median_resolution": {
+        "es": "Mediana hasta la resolución: {value}",
+        "en": "Median time to resolution: {value}",
+    },
+    "digest_stale": {
+        "es": "Casos abiertos hace más de {days} días",
+        "en": "Cases open for more than {days} days",
+    },
+    "digest_gaps": {
+        "es": "Preguntas que la normativa no responde",
+        "en": "Questions the norms could not answer",
+    },
+    "digest_feedback": {"es": "Valoraciones", "en": "Feedback"},
+    "digest_worst": {"es": "Peor valoradas", "en": "Worst rated"},
+    "digest_topics": {"es": "Temas", "en": "Topics"},
+    "digest_platforms": {"es": "Plataformas", "en": "Platforms"},
+    "digest_none": {"es": "—", "en": "—"},
+    "digest_chart_auto": {"es": "Resueltas sin persona", "en": "Auto-resolved"},
+    "digest_chart_escalated": {"es": "Escaladas", "en": "Escalated"},
+    "digest_chart_other": {"es": "Otras", "en": "Other"},
+    "digest_chart_per_day": {"es": "Consultas por día", "en": "Requests per day"},
+    "digest_chart_week": {"es": "Semana {week}", "en": "Week {week}"},
+    # --- what adapters show around a reply -------------------------------------------------------------
+    "sources_header": {"es": "Fuentes:", "en": "Sources:"},
 }
 
 

@@ -35,7 +35,7 @@ async def read_stdin(prompt: str) -> str | None:
 def render(reply: Reply, console: Console) -> None:
     console.print(Markdown(reply.text))
     if reply.citations:
-        console.print(f"[dim]{text.CHAT_SOURCES}[/dim]")
+        console.print(f"[dim]{text.say('sources_header', reply.lang)}[/dim]")
         for n, c in enumerate(reply.citations, 1):
             console.print(f"[dim]  [{n}] {' › '.join((c.title, *c.section))} — {c.source}[/dim]")
     if reply.case_id is not None:

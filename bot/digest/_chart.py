@@ -11,20 +11,19 @@ matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from bot import messages  # noqa: E402
 from bot.digest._compute import Digest  # noqa: E402
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 500, 100
-_LABELS = {
-    "es": ("Resueltas sin persona", "Escaladas", "Otras", "Consultas por día", "Semana {week}"),
-    "en": ("Auto-resolved", "Escalated", "Other", "Requests per day", "Week {week}"),
-}
 
 
 def render_chart(
     digest: Digest, lang: str = "en", width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX
 ) -> bytes:
     """A PNG of `width_px` × `height_px` (Teams cards want a small one: messages are capped at 28 KB)."""
-    auto_label, esc_label, other_label, y_label, title = _LABELS.get(lang, _LABELS["en"])
+    auto_label, esc_label, other_label, y_label = (
+        messages.say(f"digest_chart_{key}", lang) for key in ("auto", "escalated", "other", "per_day")
+    )
     days = [d.strftime("%a %d") for d, *_ in digest.daily]
     auto = [a for _, a, _, _ in digest.daily]
     escalated = [e for _, _, e, _ in digest.daily]
@@ -42,7 +41,7 @@ def render_chart(
         )
         ax.set_ylabel(y_label)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(title.format(week=digest.week))
+        ax.set_title(messages.say("digest_chart_week", lang, week=digest.week))
         ax.legend(loc="upper right")
         ax.spines[["top", "right"]].set_visible(False)
         buffer = io.BytesIO()

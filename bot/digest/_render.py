@@ -4,56 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import messages
 from bot.digest._compute import Digest, Headline
-
-_TEXT = {
-    "es": {
-        "title": "Resumen semanal del back office · {week}",
-        "empty": "Sin actividad esta semana.",
-        "volume": "Volumen",
-        "conversations": "Conversaciones",
-        "questions": "Consultas",
-        "actions": "Acciones ejecutadas",
-        "rate": "Resolución automática",
-        "rate_note": (
-            "resueltas sin persona = respondidas o acción hecha, sin escalar y sin 👎; "
-            "{confirmed} con 👍, {assumed} supuestas"
-        ),
-        "escalations": "Escalados",
-        "median_reply": "Mediana hasta la primera respuesta humana: {value}",
-        "median_resolution": "Mediana hasta la resolución: {value}",
-        "stale": "Casos abiertos hace más de {days} días",
-        "gaps": "Preguntas que la normativa no responde",
-        "feedback": "Valoraciones",
-        "worst": "Peor valoradas",
-        "topics": "Temas",
-        "platforms": "Plataformas",
-        "none": "—",
-    },
-    "en": {
-        "title": "Back-office weekly digest · {week}",
-        "empty": "No activity this week.",
-        "volume": "Volume",
-        "conversations": "Conversations",
-        "questions": "Requests",
-        "actions": "Actions executed",
-        "rate": "Auto-resolution",
-        "rate_note": (
-            "resolved without a human = answered or action done, not escalated, no 👎; "
-            "{confirmed} confirmed by 👍, {assumed} assumed"
-        ),
-        "escalations": "Escalations",
-        "median_reply": "Median time to first human reply: {value}",
-        "median_resolution": "Median time to resolution: {value}",
-        "stale": "Cases open for more than {days} days",
-        "gaps": "Questions the norms could not answer",
-        "feedback": "Feedback",
-        "worst": "Worst rated",
-        "topics": "Topics",
-        "platforms": "Platforms",
-        "none": "—",
-    },
-}
 
 
 def arrow(now: float, before: float) -> str:
@@ -62,7 +14,6 @@ def arrow(now: float, before: float) -> str:
 
 def headline_rows(digest: Digest, lang: str) -> list[tuple[str, str, str]]:
     """(label, this week, change against last week) for each headline number."""
-    t = _TEXT.get(lang, _TEXT["en"])
     n, p = digest.now, digest.previous
 
     def row(label: str, now: float, before: float, percent: bool = False) -> tuple[str, str, str]:
@@ -71,58 +22,64 @@ def headline_rows(digest: Digest, lang: str) -> list[tuple[str, str, str]]:
         return label, shown, f"{arrow(now, before)} {was}"
 
     return [
-        row(t["conversations"], n.conversations, p.conversations),
-        row(t["questions"], n.questions, p.questions),
-        row(t["actions"], n.actions, p.actions),
-        row(t["rate"], n.auto_resolution_rate, p.auto_resolution_rate, percent=True),
-        row(t["escalations"], n.escalations, p.escalations),
+        row(_say("conversations", lang), n.conversations, p.conversations),
+        row(_say("questions", lang), n.questions, p.questions),
+        row(_say("actions", lang), n.actions, p.actions),
+        row(_say("rate", lang), n.auto_resolution_rate, p.auto_resolution_rate, percent=True),
+        row(_say("escalations", lang), n.escalations, p.escalations),
         row("👍", n.thumbs_up, p.thumbs_up),
         row("👎", n.thumbs_down, p.thumbs_down),
     ]
 
 
 def to_markdown(digest: Digest, lang: str, stale_days: int) -> str:
-    t = _TEXT.get(lang, _TEXT["en"])
-    lines = [f"*{t['title'].format(week=digest.week)}*"]
+    lines = [f"*{_say('title', lang, week=digest.week)}*"]
     if digest.empty:
-        lines.append(t["empty"])
+        lines.append(_say("empty", lang))
         return "\n".join(lines)
     lines += [f"• {label}: *{value}* ({change})" for label, value, change in headline_rows(digest, lang)]
     n = digest.now
     lines.append(
-        "_" + t["rate_note"].format(confirmed=n.confirmed, assumed=n.auto_resolved - n.confirmed) + "_"
+        "_" + _say("rate_note", lang, confirmed=n.confirmed, assumed=n.auto_resolved - n.confirmed) + "_"
     )
     if digest.by_topic:
         lines.append(
-            f"*{t['topics']}*: " + ", ".join(f"{topic} ({count})" for topic, count in digest.by_topic)
+            f"*{_say('topics', lang)}*: "
+            + ", ".join(f"{topic} ({count})" for topic, count in digest.by_topic)
         )
     if digest.by_platform:
-        lines.append(f"*{t['platforms']}*: " + ", ".join(f"{p} ({c})" for p, c in digest.by_platform.items()))
+        lines.append(
+            f"*{_say('platforms', lang)}*: " + ", ".join(f"{p} ({c})" for p, c in digest.by_platform.items())
+        )
     lines.append(
-        f"*{t['escalations']}*: "
-        + (", ".join(f"{k} ({v})" for k, v in digest.escalations_by_topic) or t["none"])
+        f"*{_say('escalations', lang)}*: "
+        + (", ".join(f"{k} ({v})" for k, v in digest.escalations_by_topic) or _say("none", lang))
     )
-    lines.append(t["median_reply"].format(value=_hours(digest.median_first_reply_h, t)))
-    lines.append(t["median_resolution"].format(value=_hours(digest.median_resolution_h, t)))
+    lines.append(_say("median_reply", lang, value=_hours(digest.median_first_reply_h, lang)))
+    lines.append(_say("median_resolution", lang, value=_hours(digest.median_resolution_h, lang)))
     if digest.stale_cases:
-        lines.append(f"*{t['stale'].format(days=stale_days)}*")
+        lines.append(f"*{_say('stale', lang, days=stale_days)}*")
         lines += [
             f"• #{case_id} ({age:g} d): {question[:120]}" for case_id, question, age in digest.stale_cases
         ]
     if digest.gaps:
-        lines.append(f"*{t['gaps']}*")
+        lines.append(f"*{_say('gaps', lang)}*")
         lines += [f"• ×{g.count} “{g.example[:160]}”" for g in digest.gaps]
     if digest.worst_rated:
-        lines.append(f"*{t['worst']}*")
+        lines.append(f"*{_say('worst', lang)}*")
         lines += [
-            f"• 👎×{down} “{q[:120]}” — {', '.join(s for s in sources if s) or t['none']}"
+            f"• 👎×{down} “{q[:120]}” — {', '.join(s for s in sources if s) or _say('none', lang)}"
             for q, down, sources in digest.worst_rated
         ]
     return "\n".join(lines)
 
 
-def _hours(value: float | None, t: dict[str, str]) -> str:
-    return t["none"] if value is None else f"{value:g} h"
+def _hours(value: float | None, lang: str) -> str:
+    return _say("none", lang) if value is None else f"{value:g} h"
+
+
+def _say(key: str, lang: str, **values: object) -> str:
+    return messages.say(f"digest_{key}", lang, **values)
 
 
 def to_json(digest: Digest) -> dict[str, Any]:

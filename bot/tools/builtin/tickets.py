@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from bot import messages
 from bot.store import Ticket, TicketComment
 from bot.tools._plugin import ToolContext, ToolError, tool
 from bot.types import utcnow
@@ -76,25 +77,15 @@ Category = Annotated[
 
 TicketId = Annotated[int, Field(ge=1, json_schema_extra={"x-words": ["ticket", "incidencia", "#"]})]
 
-_OPEN = {
-    "es": "Abrir un ticket para {category}: «{summary}»",
-    "en": "Open a ticket for {category}: “{summary}”",
-}
-_COMMENT = {"es": "Comentar en el ticket #{id}: «{text}»", "en": "Comment on ticket #{id}: “{text}”"}
-
 
 def _describe_open(args: BaseModel, lang: str) -> str:
     data = args.model_dump()
-    return _OPEN.get(lang, _OPEN["en"]).format(category=data["category"], summary=data["summary"])
+    return messages.say("ticket_open_proposal", lang, category=data["category"], summary=data["summary"])
 
 
 def _describe_comment(args: BaseModel, lang: str) -> str:
     data = args.model_dump()
-    return _COMMENT.get(lang, _COMMENT["en"]).format(id=data["ticket_id"], text=data["text"])
-
-
-def _es(ctx: ToolContext) -> bool:
-    return ctx.lang == "es"
+    return messages.say("ticket_comment_proposal", lang, ticket_id=data["ticket_id"], text=data["text"])
 
 
 @tool(
@@ -123,9 +114,7 @@ def open_ticket(
         s.add(ticket)
         s.flush()
         number = ticket.id
-    if _es(ctx):
-        return f"Ticket #{number} abierto para {category}: «{summary}». Te avisaré de los cambios."
-    return f"Ticket #{number} opened with {category}: “{summary}”. You'll hear about changes here."
+    return messages.say("ticket_opened", ctx.lang, ticket_id=number, category=category, summary=summary)
 
 
 def _own_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
@@ -133,11 +122,7 @@ def _own_ticket(ctx: ToolContext, ticket_id: int) -> Ticket:
         ticket = s.get(Ticket, ticket_id)
     # Someone else's ticket looks exactly like a missing one: ids must not reveal who asked for what.
     if ticket is None or (ticket.requester != ctx.requester and "admins" not in ctx.groups):
-        raise ToolError(
-            f"No encuentro el ticket #{ticket_id} entre los tuyos."
-            if _es(ctx)
-            else f"I can't find ticket #{ticket_id} among yours."
-        )
+        raise ToolError(messages.say("ticket_not_found", ctx.lang, ticket_id=ticket_id))
     return ticket
 
 
@@ -158,9 +143,15 @@ def ticket_status(ctx: ToolContext, ticket_id: TicketId) -> str:
             select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(col(TicketComment.at))
         ).all()
     last = f" — {comments[-1].text}" if comments else ""
-    if _es(ctx):
-        return f"Ticket #{ticket.id} ({ticket.category}): {ticket.status}. «{ticket.summary}»{last}"
-    return f"Ticket #{ticket.id} ({ticket.category}): {ticket.status}. “{ticket.summary}”{last}"
+    return messages.say(
+        "ticket_status",
+        ctx.lang,
+        ticket_id=ticket.id,
+        category=ticket.category,
+        status=ticket.status,
+        summary=ticket.summary,
+        last=last,
+    )
 
 
 @tool(
@@ -181,10 +172,9 @@ def my_tickets(ctx: ToolContext) -> str:
             .order_by(col(Ticket.id).desc())
         ).all()
     if not tickets:
-        return "No tienes tickets abiertos." if _es(ctx) else "You have no open tickets."
+        return messages.say("no_open_tickets", ctx.lang)
     lines = [f"#{t.id} · {t.category} · {t.status} · {t.summary}" for t in tickets]
-    head = "Tus tickets abiertos:" if _es(ctx) else "Your open tickets:"
-    return "\n".join([head, *lines])
+    return "\n".join([messages.say("open_tickets", ctx.lang), *lines])
 
 
 @tool(
@@ -207,8 +197,4 @@ def comment_ticket(
         stored = s.get(Ticket, ticket.id)
         if stored is not None:
             stored.updated_at = utcnow()
-    return (
-        f"Comentario añadido al ticket #{ticket_id}."
-        if _es(ctx)
-        else f"Comment added to ticket #{ticket_id}."
-    )
+    return messages.say("ticket_commented", ctx.lang, ticket_id=ticket_id)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from bot import messages
 from bot.store import TimeOffRequest
 from bot.tools._plugin import ToolContext, ToolError, tool
 from bot.types import utcnow
@@ -44,39 +45,27 @@ Approve = Annotated[
     ),
 ]
 DEFAULT_BALANCE = {"vacation": 23, "personal": 3}
-_KIND_NAMES = {
-    "es": {
-        "vacation": "vacaciones",
-        "sick": "baja por enfermedad",
-        "personal": "asuntos propios",
-        "other": "otro",
-    },
-    "en": {"vacation": "vacation", "sick": "sick leave", "personal": "personal time", "other": "other"},
-}
 
 
 def working_days(start: date, end: date) -> int:
     return sum(1 for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
 
 
-def _lang(lang: str) -> str:
-    return "es" if lang == "es" else "en"
+def _kind_name(kind: str, lang: str) -> str:
+    return messages.say(f"kind_{kind}", lang) if kind in KIND_WORDS else kind
 
 
 def _describe_request(args: BaseModel, lang: str) -> str:
     d = args.model_dump()
-    kind = _KIND_NAMES[_lang(lang)][d["kind"]]
     days = working_days(d["start"], d["end"])
-    if lang == "es":
-        return f"Solicitar {kind} del {d['start']:%d/%m/%Y} al {d['end']:%d/%m/%Y} ({days} días laborables)"
-    return f"Request {kind} from {d['start']:%Y-%m-%d} to {d['end']:%Y-%m-%d} ({days} working days)"
+    kind = _kind_name(d["kind"], lang)
+    return messages.say("time_off_proposal", lang, kind=kind, start=d["start"], end=d["end"], days=days)
 
 
 def _describe_decision(args: BaseModel, lang: str) -> str:
     d = args.model_dump()
-    if lang == "es":
-        return f"{'Aprobar' if d['approve'] else 'Rechazar'} la solicitud de ausencia #{d['request_id']}"
-    return f"{'Approve' if d['approve'] else 'Reject'} time-off request #{d['request_id']}"
+    key = "time_off_approve_proposal" if d["approve"] else "time_off_reject_proposal"
+    return messages.say(key, lang, request_id=d["request_id"])
 
 
 @tool(
@@ -105,17 +94,9 @@ def request_time_off(
     other. Use it only when the user wants to take days off on specific dates; questions about how
     time off works belong to the norms search."""
     if end < start:
-        raise ToolError(
-            "La fecha final es anterior a la inicial."
-            if ctx.lang == "es"
-            else "The end date is before the start."
-        )
+        raise ToolError(messages.say("time_off_end_before_start", ctx.lang))
     if kind != "sick" and start < ctx.today:
-        raise ToolError(
-            "No se puede pedir tiempo libre en el pasado."
-            if ctx.lang == "es"
-            else "Time off can't start in the past."
-        )
+        raise ToolError(messages.say("time_off_in_past", ctx.lang))
     with ctx.db.session() as s:
         overlapping = s.exec(
             select(TimeOffRequest).where(
@@ -126,20 +107,14 @@ def request_time_off(
             )
         ).first()
         if overlapping is not None:
-            raise ToolError(
-                f"Ya tienes la solicitud #{overlapping.id} en esas fechas."
-                if ctx.lang == "es"
-                else f"Request #{overlapping.id} already covers those dates."
-            )
+            raise ToolError(messages.say("time_off_overlap", ctx.lang, request_id=overlapping.id))
         request = TimeOffRequest(
             requester=ctx.requester, start=start, end=end, kind=kind, note=note, days=working_days(start, end)
         )
         s.add(request)
         s.flush()
         number, days = request.id, request.days
-    if ctx.lang == "es":
-        return f"Solicitud #{number} registrada ({days} días laborables); tu responsable la revisará."
-    return f"Request #{number} filed ({days} working days); your manager will review it."
+    return messages.say("time_off_filed", ctx.lang, request_id=number, days=days)
 
 
 @tool(
@@ -166,18 +141,15 @@ def time_off_status(ctx: ToolContext) -> str:
         **DEFAULT_BALANCE,
         **{k: int(v) for k, v in ctx.options.get("time_off", {}).get("balance", {}).items()},
     }
-    lang = _lang(ctx.lang)
     lines = []
     for kind, allowance in balance.items():
         used = sum(r.days for r in requests if r.kind == kind and r.status in ("pending", "approved"))
-        name = _KIND_NAMES[lang].get(kind, kind)
+        name = _kind_name(kind, ctx.lang)
         lines.append(
-            f"{name}: {allowance - used} de {allowance} días disponibles"
-            if lang == "es"
-            else f"{name}: {allowance - used} of {allowance} days left"
+            messages.say("time_off_balance", ctx.lang, kind=name, left=allowance - used, allowance=allowance)
         )
     for r in requests:
-        lines.append(f"#{r.id} · {_KIND_NAMES[lang][r.kind]} · {r.start} → {r.end} · {r.status}")
+        lines.append(f"#{r.id} · {_kind_name(r.kind, ctx.lang)} · {r.start} → {r.end} · {r.status}")
     return "\n".join(lines)
 
 
@@ -203,22 +175,11 @@ def decide_time_off(
     with ctx.db.session() as s:
         request = s.get(TimeOffRequest, request_id)
         if request is None or request.status != "pending":
-            raise ToolError(
-                f"No hay ninguna solicitud pendiente #{request_id}."
-                if ctx.lang == "es"
-                else f"There is no pending request #{request_id}."
-            )
+            raise ToolError(messages.say("time_off_no_pending", ctx.lang, request_id=request_id))
         if request.requester == ctx.requester:
-            raise ToolError(
-                "No puedes decidir tu propia solicitud."
-                if ctx.lang == "es"
-                else "You can't decide your own request."
-            )
+            raise ToolError(messages.say("time_off_own_request", ctx.lang))
         request.status = "approved" if approve else "rejected"
         request.decided_by, request.decided_at, request.decision_note = ctx.requester, utcnow(), note
-    verdict = (
-        ("aprobada" if approve else "rechazada")
-        if ctx.lang == "es"
-        else ("approved" if approve else "rejected")
+    return messages.say(
+        "time_off_approved" if approve else "time_off_rejected", ctx.lang, request_id=request_id
     )
-    return f"Solicitud #{request_id} {verdict}." if ctx.lang == "es" else f"Request #{request_id} {verdict}."
