@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.store import Database
@@ -60,3 +61,16 @@ def test_chat_answers_every_line_of_a_pipe_holding_invalid_utf8(tmp_path: Path, 
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr + stdout
     assert stdout.count("Could you say it in words?") == 3
+
+
+@pytest.mark.model
+def test_ask_with_undecodable_bytes_in_argv_answers_without_a_traceback(tmp_path: Path) -> None:
+    from bot.cli import app
+
+    # What the shell hands Python for `ask $'vacaciones \xff\xfe cuántos días'`: surrogate escapes.
+    question = b"vacaciones \xff\xfe cu\xc3\xa1ntos d\xc3\xadas".decode("utf-8", "surrogateescape")
+    result = runner.invoke(app, ["ask", question, "--json"], env={"BACKOFFICE_HOME": str(tmp_path / "h")})
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.stdout)
+    assert reply["outcome"] in ("answered", "escalated") and reply["turn_id"] is not None
+    assert "Traceback" not in result.output
