@@ -201,7 +201,10 @@ def evaluate(
 
     with tempfile.TemporaryDirectory(prefix="backoffice-eval-") as home:
         base = _settings(config)
-        knowledge = base.knowledge.model_copy(update={"source": corpus, "exclude": list(exclude or [])})
+        # The questions bring their own groups: the configured ones must not hide the corpus' folders.
+        knowledge = base.knowledge.model_copy(
+            update={"source": corpus, "exclude": list(exclude or []), "access_groups": None}
+        )
         settings = base.model_copy(
             update={
                 "home": Path(home),
