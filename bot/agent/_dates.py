@@ -426,6 +426,7 @@ _JOIN = re.compile(r"\s*(?:-|–|&|,|and|y|to|through|thru|till|until|al|hasta)?
 _CHAT_SPELLINGS = {"xmas": "christmas", "finde": "fin de semana"}
 _CHAT_WORDS = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
 _LONGEST_READING = timedelta(days=31)  # a season or a year is no answer to "which days?"
+_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
 _REGIONS: dict[Language, str] = {"es": "ES_ES", "en": "EN_US"}
 
 
@@ -458,6 +459,9 @@ def duckling_readings(
     """
     noon = int(datetime.combine(today, time(12), tzinfo=UTC).timestamp())
     reference = duckling.parse_ref_time(_zones(), "UTC", noon)
+    # Duckling takes a C string of UTF-8: a NUL or a lone surrogate from a broken client would make it
+    # panic, so each becomes a space, which keeps the offsets.
+    folded = _UNSENDABLE.sub(" ", folded)
     readings: list[Any] = []
     for code in languages:
         context = duckling.Context(reference, _locale(code))

@@ -246,3 +246,9 @@ HELD_OUT: list[tuple[date, str, Expected]] = [
 def test_phrasings_written_after_the_reader(today: date, text: str, expected: Expected) -> None:
     found = find_date_range(text, today)
     assert (None if found is None else (found[0].isoformat(), found[1].isoformat())) == expected
+
+
+@pytest.mark.parametrize("text", ["\udcda mañana", "\ud800", "¿vacaciones?\x00 tmrw", "😀 next week 😀"])
+def test_text_a_broken_client_sends_is_read_without_error(text: str) -> None:
+    found = find_date_range(text, TUE)
+    assert found is None or found[0] <= found[1]

@@ -83,3 +83,8 @@ def test_several_candidates_are_ambiguous(text: str) -> None:
 
 def test_the_same_number_twice_is_one_reference() -> None:
     assert find_reference("ticket 88... yes, ticket 88", TICKET) == 88
+
+
+@pytest.mark.parametrize("text", ["\udcda ticket 5", "\ud800", "ticket\x00 7", "😀 #12 😀"])
+def test_text_a_broken_client_sends_is_read_without_error(text: str) -> None:
+    assert find_reference(text, TICKET) in (None, 5, 7, 12)
