@@ -1,13 +1,16 @@
-"""Delivering an adapter's outbox: woken at once when something is queued, else on a timer. Each adapter
-says which items are its own and how to send one; failures are postponed, never dropped."""
+"""Delivering a platform's outbox: woken at once when something is queued, else on a timer. The worker
+reads only its platform's items and hands each to `send`; failures are postponed, never dropped."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from bot import outbox
 from bot.store import Database, Outbox
+
+log = logging.getLogger(__name__)
 
 
 def _no_hint(_: Exception) -> float | None:
@@ -18,12 +21,12 @@ class OutboxWorker:
     def __init__(
         self,
         db: Database,
-        mine: Callable[[Outbox], bool],
+        platform: str,
         send: Callable[[Outbox], Awaitable[None]],
         retry_after: Callable[[Exception], float | None] = _no_hint,
     ) -> None:
         """`retry_after`: the wait the platform asked for in a failure, if it said one."""
-        self._db, self._mine, self._send, self._retry_after = db, mine, send, retry_after
+        self._db, self._platform, self._send, self._retry_after = db, platform, send, retry_after
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -33,9 +36,7 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Send every due item of ours; returns how many were delivered."""
         sent = 0
-        for item in outbox.due(self._db):
-            if not self._mine(item):
-                continue
+        for item in outbox.due(self._db, self._platform):
             try:
                 await self._send(item)
             except Exception as exc:  # network, rate limit, a channel that is gone: try again later
@@ -49,7 +50,10 @@ class OutboxWorker:
 
     async def run(self, interval_s: float) -> None:
         while not self._stopping:
-            await self.drain()
+            try:
+                await self.drain()
+            except Exception as exc:  # the database is down: the loop must outlive it
+                log.warning("the %s outbox could not be read: %s", self._platform, exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), interval_s)
             except TimeoutError:

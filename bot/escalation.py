@@ -92,9 +92,14 @@ def add_message(db: Database, case_id: int, author: str, role: str, text: str) -
         s.add(CaseMessage(case_id=case_id, author=author, role=role, text=text))
         if role == "human" and case.first_human_reply_at is None:
             case.first_human_reply_at = utcnow()
-        s.add(
-            Outbox(kind="relay", payload={"case_id": case_id, "role": role, "text": text, "author": author})
-        )
+        payload = {
+            "case_id": case_id,
+            "platform": case.platform,
+            "role": role,
+            "text": text,
+            "author": author,
+        }
+        s.add(Outbox(kind="relay", payload=payload))
         return case
 
 
@@ -105,7 +110,7 @@ def resolve(db: Database, case_id: int, human: str, resolution: str = "") -> Cas
             return None
         case.status, case.resolved_at, case.resolution = "resolved", utcnow(), resolution
         case.claimed_by = case.claimed_by or human
-        s.add(Outbox(kind="case_resolved", payload={"case_id": case_id}))
+        s.add(Outbox(kind="case_resolved", payload={"case_id": case_id, "platform": case.platform}))
     audit.record(db, human, "case", AuditEvent.RESOLVED, {"case_id": case_id}, resolution[:500])
     return case
 

@@ -27,13 +27,18 @@ def enqueue(db: Database, kind: str, payload: dict[str, Any], *, delay_s: float 
         return item.id
 
 
-def due(db: Database, limit: int = 50) -> list[Outbox]:
-    """Undelivered items whose next attempt is due, oldest first."""
+def due(db: Database, platform: str, limit: int = 50) -> list[Outbox]:
+    """`platform`'s undelivered items whose next attempt is due, oldest first. Only its own: items no
+    running adapter can send must never fill the batch and starve the others."""
     with db.session() as s:
         return list(
             s.exec(
                 select(Outbox)
-                .where(col(Outbox.delivered_at).is_(None), col(Outbox.next_attempt_at) <= utcnow())
+                .where(
+                    col(Outbox.delivered_at).is_(None),
+                    col(Outbox.next_attempt_at) <= utcnow(),
+                    Outbox.payload["platform"].as_string() == platform,
+                )
                 .order_by(col(Outbox.id))
                 .limit(limit)
             ).all()

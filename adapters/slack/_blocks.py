@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import Button, ButtonKind, Reply
+from bot import Button, ButtonKind, Reply, messages
+from bot.relay import CaseAction
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -95,3 +96,24 @@ def _link(source: str, base_url: str) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def case_blocks(case_id: int, text: str, lang: str) -> list[dict[str, Any]]:
+    """A case announcement in the human channel, with its claim and resolve buttons."""
+    claim = {
+        "type": "button",
+        "action_id": str(CaseAction.CLAIM),
+        "text": {"type": "plain_text", "text": messages.say("claim_button", lang)},
+        "value": str(case_id),
+    }
+    resolve = {
+        "type": "button",
+        "action_id": str(CaseAction.RESOLVE),
+        "style": "primary",
+        "text": {"type": "plain_text", "text": messages.say("resolve_button", lang)},
+        "value": str(case_id),
+    }
+    return [
+        _section(text[:_SECTION_BUDGET]),
+        {"type": "actions", "block_id": f"case_{case_id}", "elements": [claim, resolve]},
+    ]

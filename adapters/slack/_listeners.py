@@ -1,88 +1,146 @@
-"""What the Slack app listens to, registered on an `AsyncApp` by `register`."""
+"""What the Slack app listens to: each listener translates the event, asks the core, and posts the answer."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from adapters.slack._translate import PLATFORM, is_from_a_bot_or_an_edit
-from bot import ButtonKind, escalation, messages
-
-if TYPE_CHECKING:
-    from adapters.slack._adapter import SlackAdapter
+from adapters.slack._delivery import SlackPoster
+from adapters.slack._translate import PLATFORM, is_from_a_bot_or_an_edit, readable, to_incoming
+from bot import Bot, ButtonKind, messages
+from bot.commands import AdminCommands
+from bot.relay import CaseAction, Press, Relay, Route, ThreadMessage, Visibility
 
 log = logging.getLogger(__name__)
 COMMAND = "/backoffice"
 EVENTS = ("app_mention", "message")
-ACTIONS = (*(str(k) for k in ButtonKind), "case_claim", "case_resolve")
+ACTIONS = (*(str(k) for k in ButtonKind), *(str(a) for a in CaseAction))
 
 
-def register(app: AsyncApp, adapter: SlackAdapter) -> None:
-    app.middleware(_ignore_bots_and_edits)
-    app.event("app_mention")(adapter.on_mention)
-    app.event("message")(adapter.on_message)
-    for action in ACTIONS:
-        app.action(action)(adapter.on_action)
-    app.command(COMMAND)(adapter.on_command)
-    # Modals and shortcuts are not features of ours: acknowledge them so Slack neither shows an error nor
-    # retries (an unacknowledged Socket Mode envelope is redelivered).
-    app.view(re.compile(".+"))(adapter.on_unused)
-    app.shortcut(re.compile(".+"))(adapter.on_unused)
+class SlackListeners:
+    def __init__(
+        self,
+        bot: Bot,
+        relay: Relay,
+        poster: SlackPoster,
+        wake_outbox: Callable[[], None],
+        *,
+        language: str = "en",
+    ) -> None:
+        self.bot, self.relay, self.poster, self.wake_outbox = bot, relay, poster, wake_outbox
+        self.commands = AdminCommands(bot)
+        self.language = language
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(_ignore_bots_and_edits)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        for action in ACTIONS:
+            app.action(action)(self.on_action)
+        app.command(COMMAND)(self.on_command)
+        # Modals and shortcuts are not features of ours: acknowledge them so Slack neither shows an error
+        # nor retries (an unacknowledged Socket Mode envelope is redelivered).
+        app.view(re.compile(".+"))(self.on_unused)
+        app.shortcut(re.compile(".+"))(self.on_unused)
+
+    async def on_mention(
+        self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
+    ) -> None:
+        # The same message also arrives as a `message` event, which relays it when it belongs to a case.
+        if self.relay.peek(self._thread_message(event, context)) == Route.ANSWER:
+            await self._answer(event, body, context, request)
+
+    async def on_message(
+        self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
+    ) -> None:
+        route = self.relay.route(self._thread_message(event, context))
+        if route == Route.RELAYED:
+            self.wake_outbox()
+        # In channels the bot answers mentions (the app_mention event); a direct message is always for it.
+        elif route == Route.ANSWER and event.get("channel_type") == "im":
+            await self._answer(event, body, context, request)
+
+    @staticmethod
+    def _thread_message(event: dict[str, Any], context: Any) -> ThreadMessage:
+        thread = str(event.get("thread_ts") or "")
+        return ThreadMessage(
+            platform=PLATFORM,
+            user_id=str(event.get("user", "")),
+            text=readable(str(event.get("text", "")), context.bot_user_id or ""),
+            channel_id=str(event.get("channel", "")),
+            thread_id="" if thread == event.get("ts") else thread,
+        )
+
+    async def _answer(self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any) -> None:
+        message = to_incoming(event, body, context.bot_user_id or "")
+        channel, ts = message.channel_id, str(event.get("ts", ""))
+        # Only the first delivery shows the indicator: a retry must not remove it while that one works.
+        first = not request.headers.get("x-slack-retry-num")
+        if first:
+            await self.poster.react("reactions_add", channel, ts)
+        try:
+            reply = await self.bot.ahandle(message)
+        finally:
+            if first:
+                await self.poster.react("reactions_remove", channel, ts)
+        if reply is None:
+            return  # a retry of an event already answered
+        await self.poster.deliver(channel, message.thread_id, reply)
+        if reply.escalated:
+            self.wake_outbox()
+
+    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        message = body.get("message") or {}
+        press = Press(
+            platform=PLATFORM,
+            user_id=user,
+            kind=str(action.get("action_id", "")),
+            value=str(action.get("value", "")),
+            user_label=f"<@{user}>",
+            lang=self.language,
+        )
+        answer = await self.relay.press(press)
+        ts = str(message.get("ts", ""))
+        if answer.show == Visibility.PRESSER:
+            await self.poster.ephemeral(channel, user, answer.reply.text)
+        elif answer.show == Visibility.REPLACE:
+            await self.poster.replace(channel, ts, answer.reply)
+        else:
+            await self.poster.deliver(channel, str(message.get("thread_ts") or ts), answer.reply)
+        if answer.wake_outbox:
+            self.wake_outbox()
+
+    async def on_unused(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        log.info("acknowledged an unused %s (%s)", body.get("type"), body.get("callback_id") or "")
+
+    async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        requester = f"{PLATFORM}:{command.get('user_id', '')}"
+        text = str(command.get("text", "")).strip()
+        name = (text.split() or ["help"])[0].lower()
+        if name == "reindex" and self.commands.allowed(requester, name):
+            await ack(messages.say("reindex_started", self.language))
+
+            async def progress(line: str) -> None:
+                await respond(line)
+
+            await respond(
+                await self.commands.run(requester, text, self.language, progress), response_type="in_channel"
+            )
+            return
+        await ack(await self.commands.run(requester, text, self.language))
 
 
 async def _ignore_bots_and_edits(body: dict[str, Any], next: Any) -> Any:
-    event = body.get("event") or {}
-    if body.get("type") == "event_callback" and is_from_a_bot_or_an_edit(event):
+    event = body.get("event")
+    if body.get("type") == "event_callback" and isinstance(event, dict) and is_from_a_bot_or_an_edit(event):
         return BoltResponse(status=200, body="")  # acknowledged, and nothing else runs
     return await next()
-
-
-async def relay_if_in_case(adapter: SlackAdapter, event: dict[str, Any]) -> bool:
-    """Messages in a case's human thread go to the employee; an employee's follow-ups in a thread with an
-    open case go to the humans. True when the message was relayed (the bot does not answer it)."""
-    db = adapter.bot.db
-    channel, thread = str(event.get("channel", "")), str(event.get("thread_ts", ""))
-    user = str(event.get("user", ""))
-    text = str(event.get("text", ""))
-    if channel == adapter.settings.human_channel and thread:
-        case = escalation.case_announced_at(db, PLATFORM, channel, thread)
-        if case is not None and case.id is not None:
-            escalation.add_message(db, case.id, f"{PLATFORM}:{user}", "human", text)
-            adapter.wake_outbox()
-            return True
-        return channel == adapter.settings.human_channel
-    case = escalation.case_in_thread(db, PLATFORM, channel, thread or str(event.get("ts", "")))
-    if case is not None and case.id is not None and thread:
-        escalation.add_message(db, case.id, f"{PLATFORM}:{user}", "employee", text)
-        adapter.wake_outbox()
-        return True
-    return False
-
-
-def case_blocks(case_id: int, text: str, lang: str) -> list[dict[str, Any]]:
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}},
-        {
-            "type": "actions",
-            "block_id": f"case_{case_id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "case_claim",
-                    "text": {"type": "plain_text", "text": messages.say("claim_button", lang)},
-                    "value": str(case_id),
-                },
-                {
-                    "type": "button",
-                    "action_id": "case_resolve",
-                    "style": "primary",
-                    "text": {"type": "plain_text", "text": messages.say("resolve_button", lang)},
-                    "value": str(case_id),
-                },
-            ],
-        },
-    ]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot import Button, ButtonKind, Reply
+from bot.relay import CaseAction
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_BYTES = 28_000  # Teams rejects larger messages; stay under with the envelope
@@ -105,11 +106,16 @@ def case_card(case_id: int, text: str, claim: str, resolve: str) -> dict[str, An
         "version": "1.5",
         "body": [_text(text[:3000])],
         "actions": [
-            {"type": "Action.Execute", "title": claim, "verb": "case_claim", "data": {"value": str(case_id)}},
+            {
+                "type": "Action.Execute",
+                "title": claim,
+                "verb": CaseAction.CLAIM,
+                "data": {"value": str(case_id)},
+            },
             {
                 "type": "Action.Execute",
                 "title": resolve,
-                "verb": "case_resolve",
+                "verb": CaseAction.RESOLVE,
                 "style": "positive",
                 "data": {"value": str(case_id)},
             },

@@ -1,32 +1,46 @@
-"""The Bot Framework `ActivityHandler`: Teams activities in, `Bot` calls, cards out."""
+"""The Bot Framework `ActivityHandler`: Teams activities in, the core's types through the `Bot` and the
+relay, cards out."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
 
-from adapters.teams._cards import CARD_TYPE, attachment, text_card
+from adapters.teams._cards import CARD_TYPE, attachment, reply_card, text_card
+from adapters.teams._conversations import TeamsConversations
 from adapters.teams._translate import PLATFORM, readable, to_incoming
-from bot import ButtonKind, messages
-
-if TYPE_CHECKING:
-    from adapters.teams._adapter import TeamsAdapter
+from bot import Bot, Reply, messages
+from bot.commands import AdminCommands
+from bot.relay import Press, Relay, Route, ThreadMessage
 
 log = logging.getLogger(__name__)
 COMMAND_NAMES = ("help", "status", "reindex", "digest")
 
 
 class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
-    def __init__(self, adapter: TeamsAdapter) -> None:
-        self.teams = adapter
+    def __init__(
+        self,
+        bot: Bot,
+        relay: Relay,
+        conversations: TeamsConversations,
+        wake_outbox: Callable[[], None],
+        *,
+        language: str = "en",
+        reply_deadline_s: float = 10.0,
+    ) -> None:
+        self.bot, self.relay, self.conversations, self.wake_outbox = bot, relay, conversations, wake_outbox
+        self.commands = AdminCommands(bot)
+        self.language, self.reply_deadline_s = language, reply_deadline_s
+        self._background: set[asyncio.Future[Any]] = set()
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Installed in a team or a chat: remember how to reach it for cases, relays and the digest.
-        self.teams.remember(turn_context.activity)
+        self.conversations.remember(turn_context.activity)
         await super().on_conversation_update_activity(turn_context)
 
     async def on_members_added_activity(
@@ -36,35 +50,57 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        self.teams.remember(activity)
+        self.conversations.remember(activity)
         TurnContext.remove_recipient_mention(activity)
         text = readable(activity.text or "")
         if isinstance(activity.value, dict):
             # A card button (messageBack / Action.Submit): the click is the message, not its display text.
-            await turn_context.send_activity(
-                MessageFactory.text(await self._button(activity, activity.value))
-            )
+            reply = await self._press(activity, activity.value)
+            await turn_context.send_activity(MessageFactory.text(reply.text))
             return
-        if await self.teams.relay_if_in_case(activity, text):
+        if self.relay.route(_thread_message(activity, text)) != Route.ANSWER:
+            self.wake_outbox()
             return
         if (text.split() or [""])[0].lower() in COMMAND_NAMES:
             await self._command(turn_context, text)
             return
+        await self._answer(turn_context, text)
+
+    async def _answer(self, turn_context: TurnContext, text: str) -> None:
         await turn_context.send_activity(Activity(type=ActivityTypes.typing))
-        message = to_incoming(activity, text)
-        work = asyncio.ensure_future(self.teams.bot.ahandle(message))
-        done, _ = await asyncio.wait({work}, timeout=self.teams.reply_deadline_s)
+        message = to_incoming(turn_context.activity, text)
+        work = asyncio.ensure_future(self.bot.ahandle(message))
+        done, _ = await asyncio.wait({work}, timeout=self.reply_deadline_s)
         if done:
             reply = work.result()
             if reply is not None:
-                await self.teams.send_reply(turn_context, reply)
+                await self._send_reply(turn_context, reply)
             return
         # Teams gives a bot 15 s: say it is on it, and deliver the answer proactively when it is ready.
         await turn_context.send_activity(
-            MessageFactory.text(messages.say("working", message.lang_hint or self.teams.language))
+            MessageFactory.text(messages.say("working", message.lang_hint or self.language))
         )
-        reference = TurnContext.get_conversation_reference(activity)
-        work.add_done_callback(lambda task: self.teams.later(reference, task))
+        reference = TurnContext.get_conversation_reference(turn_context.activity)
+        work.add_done_callback(lambda task: self._later(reference, task))
+
+    async def _send_reply(self, turn_context: TurnContext, reply: Reply) -> None:
+        await turn_context.send_activity(MessageFactory.attachment(attachment(reply_card(reply))))
+        if reply.escalated:
+            self.wake_outbox()
+
+    def _later(self, reference: Any, task: asyncio.Future[Reply | None]) -> None:
+        """Deliver a slow answer proactively, once it is ready."""
+        if task.cancelled() or task.exception() is not None or task.result() is None:
+            return
+        reply = task.result()
+        assert reply is not None
+        job = asyncio.ensure_future(
+            self.conversations.send(reference, MessageFactory.attachment(attachment(reply_card(reply))))
+        )
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+        if reply.escalated:
+            self.wake_outbox()
 
     async def _command(self, turn_context: TurnContext, text: str) -> None:
         requester = f"{PLATFORM}:{turn_context.activity.from_property.id}"
@@ -72,7 +108,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         async def progress(line: str) -> None:
             await turn_context.send_activity(MessageFactory.text(line))
 
-        answer = await self.teams.commands.run(requester, text, self.teams.language, progress)
+        answer = await self.commands.run(requester, text, self.language, progress)
         await turn_context.send_activity(MessageFactory.attachment(attachment(text_card(answer))))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -82,26 +118,35 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         action = (activity.value or {}).get("action") or {}
-        result = await self._button(activity, {"verb": action.get("verb", ""), **(action.get("data") or {})})
-        response = AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=text_card(result))
+        reply = await self._press(activity, {"verb": action.get("verb", ""), **(action.get("data") or {})})
+        card = reply_card(Reply(text=reply.text, lang=reply.lang))
+        response = AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
         return InvokeResponse(status=200, body=response)
 
-    async def _button(self, activity: Activity, data: dict[str, Any]) -> str:
-        verb, value = str(data.get("verb", "")), str(data.get("value", ""))
-        user = activity.from_property.id
-        lang = self.teams.language
-        bot = self.teams.bot
-        if verb in (ButtonKind.CONFIRM, ButtonKind.CANCEL):
-            reply = await bot.aconfirm(PLATFORM, user, value, verb == ButtonKind.CONFIRM)
-            return reply.text
-        if verb in (ButtonKind.FEEDBACK_UP, ButtonKind.FEEDBACK_DOWN) and value.isdigit():
-            await bot.afeedback(PLATFORM, user, int(value), 1 if verb == ButtonKind.FEEDBACK_UP else -1)
-            return messages.say("thanks_feedback", lang)
-        if verb == ButtonKind.HUMAN and value.isdigit():
-            reply = await bot.arequest_human(PLATFORM, user, int(value))
-            self.teams.wake_outbox()
-            return reply.text
-        if verb in ("case_claim", "case_resolve") and value.isdigit():
-            return await self.teams.case_action(verb, int(value), user, activity.from_property.name or user)
-        log.info("a card button with no action of ours was pressed: %s", data)
-        return messages.say("button_unknown", lang)
+    async def _press(self, activity: Activity, data: dict[str, Any]) -> Reply:
+        """A card button: the core decides; in Teams every answer replaces the card for whoever pressed."""
+        user = activity.from_property
+        press = Press(
+            platform=PLATFORM,
+            user_id=user.id,
+            kind=str(data.get("verb", "")),
+            value=str(data.get("value", "")),
+            user_label=user.name or user.id,
+            lang=self.language,
+        )
+        answer = await self.relay.press(press)
+        if answer.wake_outbox:
+            self.wake_outbox()
+        return answer.reply
+
+
+def _thread_message(activity: Activity, text: str) -> ThreadMessage:
+    channel, _, message = activity.conversation.id.partition(";messageid=")
+    return ThreadMessage(
+        platform=PLATFORM,
+        user_id=activity.from_property.id,
+        text=text,
+        channel_id=channel,
+        thread_id=message,
+        conversation_id=activity.conversation.id,
+    )

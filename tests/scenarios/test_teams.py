@@ -192,7 +192,9 @@ async def test_commands_respect_permissions(teams: TeamsEnv) -> None:
 
 
 async def test_a_slow_answer_is_acknowledged_and_sent_proactively(teams: TeamsEnv) -> None:
-    teams.adapter.reply_deadline_s = 0.0  # the agent is "slow": past the deadline before it can answer
+    teams.adapter.handler.reply_deadline_s = (
+        0.0  # the agent is "slow": past the deadline before it can answer
+    )
     response = await teams.post(teams.personal("How many vacation days do I get?", "s1"))
     assert response.status == 201
     first, second = await teams.fake.wait_for(2)
