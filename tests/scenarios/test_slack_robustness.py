@@ -98,3 +98,13 @@ def _body(**event: Any) -> dict[str, Any]:
     body = payload("events", "app_mention.bolt-python.json")
     body["event"].update(event)
     return body
+
+
+@pytest.mark.parametrize("text", ["", "word " * 2000])
+async def test_a_retried_empty_or_too_long_mention_is_answered_once(slack: SlackEnv, text: str) -> None:
+    body = _mention(text, "EvShort" if not text else "EvLong")
+    assert (await slack.event(body)).status == 200
+    assert (await slack.event(body, retry=1)).status == 200
+    await slack.fake.wait_for("chat.postMessage")
+    await asyncio.sleep(0.4)
+    assert len(slack.fake.named("chat.postMessage")) == 1
