@@ -239,7 +239,12 @@ _TEXT = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=5),
     st.sampled_from(["", " ", "😀", "SELECT 1;", "¿vacaciones?\x00", "\ud800", "\r\n\t"]),
 )
-_FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# One bot serves every example (a function-scoped fixture is what is meant); a busy machine is not a bug.
+_FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture
