@@ -102,8 +102,10 @@ _USER: dict[str, dict[str, str]] = {
         "en": "I can't reach my records right now. Please try again in a few minutes.",
     },
     "index_missing": {
-        "es": "La normativa aún no está indexada; un administrador debe ejecutar la reindexación.",
-        "en": "The norms are not indexed yet; an admin needs to run a reindex.",
+        "es": "Ahora no puedo buscar en la normativa: su índice falta o está dañado. Un administrador debe "
+        "reindexarla (el motivo está en el registro).",
+        "en": "I can't search the norms right now: their index is missing or damaged. An admin needs to "
+        "run a reindex (the log says why).",
     },
     "internal_error": {
         "es": "Algo ha fallado por nuestra parte; queda registrado. Inténtalo de nuevo.",
