@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
 import yaml
 
+from knowledge._gate import Gate, is_general_word
 from knowledge._query import SYNONYM_WEIGHT, AnalyzedQuery, Slot
 from knowledge._text import Analyzer, Language, fold, words
 
@@ -45,7 +46,7 @@ _MEANING_CHARS = 240  # the start of a window carries its meaning; embedding all
 _LINK_LIST_PENALTY = 0.25  # a window that is itself the link: it names the page, the page says the rule
 _DOC_LINK = re.compile(r"\]\(\s*(?!https?:|mailto:|#)[^)\s]+\)")
 _MIN_WINDOW_CHARS = 140
-_MAX_QUOTE_CHARS = 700
+_MAX_QUOTE_CHARS = 1000  # the sentences around the window often hold the figure asked for
 _SHORT_STEM = 4
 _LIST_ITEM = re.compile(r"[a-z]{1,3}[).]\s")
 
@@ -61,13 +62,15 @@ class Window:
     score: float
     quote: str  # the window with the sentences either side, as the answer shows it
     points_to: tuple[Chunk, ...] = ()  # the corpus documents the window links to ("see the Travel Policy")
+    coverage_known: float = 0.0  # coverage counting only the question's words the corpus knows
 
 
 @dataclass(frozen=True)
 class Evidence:
-    confidence: float  # 0..1: share of the question's topic the best window covers
+    confidence: float  # 0..1: the gate's estimate that answering from these windows is right
     missing: tuple[str, ...]  # the question's words no passage speaks of
     windows: tuple[Window, ...]  # best first
+    features: Mapping[str, float] = field(default_factory=dict)  # what the gate read (see `_gate`)
 
     @property
     def best(self) -> Window | None:
@@ -81,8 +84,15 @@ def light_words() -> dict[str, frozenset[str]]:
 
 
 class EvidenceJudge:
-    def __init__(self, analyzer: Analyzer, document_frequency: dict[str, int], n_passages: int) -> None:
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        document_frequency: dict[str, int],
+        n_passages: int,
+        gate: Gate | None = None,
+    ) -> None:
         self._analyzer = analyzer
+        self._gate = gate or Gate.bundled()
         self._df = document_frequency
         self._n = max(1, n_passages)
         light = light_words()
@@ -107,6 +117,7 @@ class EvidenceJudge:
             (slot, self._weight(slot)) for slot in analyzed.slots if not self._is_light(slot, analyzed.lang)
         ]
         total = sum(w for _, w in topic)
+        total_known = sum(w for slot, w in topic if self._known(slot))
         wants_quantity = bool(_QUANTITY.search(query))
         forms = self._short_forms(query, analyzed.lang)
         windows: list[Window] = []
@@ -120,8 +131,9 @@ class EvidenceJudge:
             for position, (text, quote) in enumerate(_windows(hit.chunk.text)):
                 terms = self._terms(text, lang, forms)
                 seen_terms.update(terms)
-                got = sum(w * _slot_match(slot, terms, heading) for slot, w in topic)
-                coverage = got / total if total else 0.0
+                matches = [(self._known(slot), w * _slot_match(slot, terms, heading)) for slot, w in topic]
+                coverage = sum(m for _, m in matches) / total if total else 0.0
+                known = sum(m for k, m in matches if k) / total_known if total_known else 0.0
                 score = (
                     coverage
                     + 0.15 * (wants_quantity and bool(_NUMBERISH.search(text)))
@@ -132,8 +144,9 @@ class EvidenceJudge:
                     - _OVERVIEW_PENALTY * (hit.chunk.chunk_id in overviews)
                     - _LINK_LIST_PENALTY * (hit.chunk.chunk_id in overviews and bool(_DOC_LINK.search(text)))
                 )
-                windows.append(Window(hit, rank, text, coverage, score, quote))
+                windows.append(Window(hit, rank, text, coverage, score, quote, coverage_known=known))
         windows.sort(key=lambda w: -w.score)
+        meaning = 0.0
         if similarity is not None and windows:
             head = windows[:_RERANK]
             cosines = similarity([w.text[:_MEANING_CHARS] for w in head])
@@ -141,16 +154,50 @@ class EvidenceJudge:
                 replace(w, score=w.score + _MEANING_WEIGHT * float(c))
                 for w, c in zip(head, cosines, strict=True)
             ]
+            meaning = max((float(c) for c in cosines), default=0.0)
             windows = sorted(head, key=lambda w: -w.score) + windows[_RERANK:]
         missing = tuple(
             " ".join(_own_words(slot))
             for slot, _ in topic
             if not any(all(t in seen_terms for t in alt) for alt in slot.alternatives)
         )
-        confidence = windows[0].coverage if windows else 0.0
-        if topic and _most_specific_missing(topic, seen_terms):
-            confidence = min(confidence, 0.2)
-        return Evidence(round(confidence, 3), missing, tuple(windows))
+        features = self._features(topic, seen_terms, windows, hits, meaning)
+        confidence = self._gate.probability(features) if topic and windows else 0.0
+        return Evidence(round(confidence, 3), missing, tuple(windows), features)
+
+    def _features(
+        self,
+        topic: list[tuple[Slot, float]],
+        seen: set[str],
+        windows: list[Window],
+        hits: Sequence[Hit],
+        meaning: float,
+    ) -> dict[str, float]:
+        known = [(slot, w) for slot, w in topic if self._known(slot)]
+        unknown = [slot for slot, _ in topic if not self._known(slot)]
+        total_known = sum(w for _, w in known) or 1.0
+        best = windows[0] if windows else None
+        seen_known = sum(w for slot, w in known if _seen(slot, seen))
+        dense = sorted((h.dense for h in hits), reverse=True)
+        return {
+            "coverage": best.coverage if best else 0.0,
+            "coverage_known": best.coverage_known if best else 0.0,
+            "seen_known": seen_known / total_known if known else 0.0,
+            "specific_missing": float(bool(known) and _most_specific_missing(known, seen)),
+            "unknown_words": float(sum(1 for slot in unknown if is_general_word(slot.surface))),
+            "dense_top": max((h.dense for h in hits), default=0.0),
+            "meaning_best": meaning,
+            "dense_gap": dense[0] - sum(dense[1:5]) / max(1, len(dense[1:5])) if dense else 0.0,
+            "doc_share": (
+                sum(h.chunk.doc_path == best.hit.chunk.doc_path for h in hits[:5]) / min(5, len(hits))
+                if best and hits
+                else 0.0
+            ),
+        }
+
+    def _known(self, slot: Slot) -> bool:
+        """Whether the corpus has the slot's words at all (in any of its wordings)."""
+        return any(all(t in self._df for t in alt) for alt in slot.alternatives)
 
     def _short_forms(self, query: str, lang: Language) -> dict[str, set[str]]:
         """The user's own words whose stems are short enough to collide ("caso" and "casa" both give
@@ -229,7 +276,11 @@ def _contains(sequence: list[str], phrase: tuple[str, ...]) -> bool:
 
 def _most_specific_missing(topic: list[tuple[Slot, float]], seen: set[str]) -> bool:
     slot, _ = max(topic, key=lambda sw: sw[1])
-    return not any(all(t in seen for t in alt) for alt in slot.alternatives)
+    return not _seen(slot, seen)
+
+
+def _seen(slot: Slot, seen: set[str]) -> bool:
+    return any(all(t in seen for t in alt) for alt in slot.alternatives)
 
 
 def _is_fragment(unit: str) -> bool:

@@ -182,13 +182,18 @@ class KnowledgeIndex:
         return self._search(query, k, groups)[0]
 
     def search_with_evidence(
-        self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()
+        self,
+        query: str,
+        k: int | None = None,
+        groups: frozenset[str] = frozenset(),
+        hidden: frozenset[str] = frozenset(),
     ) -> tuple[list[Hit], Evidence]:
         """The ranked passages and how well they answer the question (see `knowledge._evidence`).
 
         An overview passage that links to another document of the corpus ("[Travel Policy](travel.md)")
-        brings that document's best passage along, and yields to it: the details live there."""
-        hits, ranked = self._search(query, k, groups)
+        brings that document's best passage along, and yields to it: the details live there. `hidden`
+        chunk ids are searched as if absent: the answer gate is fitted on questions whose answer is gone."""
+        hits, ranked = self._search(query, k, groups, hidden)
         if ranked is None:
             return hits, Evidence(0.0, (), ())
         hits, overviews = self._follow_links(hits, ranked)
@@ -243,11 +248,15 @@ class KnowledgeIndex:
                 )
         return out, frozenset(overviews)
 
-    def _search(self, query: str, k: int | None, groups: frozenset[str]) -> tuple[list[Hit], _Ranked | None]:
+    def _search(
+        self, query: str, k: int | None, groups: frozenset[str], hidden: frozenset[str] = frozenset()
+    ) -> tuple[list[Hit], _Ranked | None]:
         k = k or self._settings.top_k
         if not self.chunks or not query.strip():
             return [], None
         mask = self.allowed(groups)
+        if hidden:
+            mask = mask & np.fromiter((c.chunk_id not in hidden for c in self.chunks), bool, len(self.chunks))
         if not mask.any():
             return [], None
         analyzed = self._queries.analyze(query, self._vocabulary.correct)

@@ -24,6 +24,7 @@ _MAX_PHRASE = 5
 @dataclass
 class Slot:
     alternatives: dict[tuple[str, ...], float] = field(default_factory=dict)
+    surface: str = ""  # the user's own word(s), as typed (folded)
 
     def add(self, terms: Sequence[str], weight: float) -> None:
         key = tuple(terms)
@@ -75,7 +76,7 @@ class QueryAnalyzer:
             matched = self._match_phrase(stems, i, lang)
             if matched is not None:
                 length, group_ids = matched
-                slot = Slot()
+                slot = Slot(surface=" ".join(tokens[i : i + length]))
                 slot.add(self._content_terms(tokens[i : i + length], lang), 1.0)
                 for gi in sorted(group_ids):
                     for term in self._groups[gi]:
@@ -89,7 +90,7 @@ class QueryAnalyzer:
             i += 1
             if token in stop:
                 continue
-            slot = Slot()
+            slot = Slot(surface=token)
             stem = self.analyzer.stem([token], lang)[0]
             slot.add([stem], 1.0)
             if correct is not None and len(stem) >= 4 and not stem.isdigit():
