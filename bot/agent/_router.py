@@ -1,8 +1,10 @@
 """The offline model's reading of a request: which tool it asks for, with which arguments.
 
 Everything comes from the tools' own schemas (example requests, argument types and word hints), so a
-third-party plugin is routed the same way as a built-in. A tool is chosen only when the message shares a
-word that only that tool's examples use and its required arguments can all be read from the message.
+third-party plugin is routed the same way as a built-in. With the sentence model at hand, meaning decides
+(`_intent`): a tool wins when it is closer to the message than the norms questions are, helped when its
+required arguments can all be read from the message or when the message uses that tool's own words. The
+thresholds are measured by `benchmarks/intent.py`. Without the model, the tools' own words decide alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from bot.agent._dates import find_date_range
+from bot.agent._intent import HUMAN, QUESTIONS, IntentReader, Thresholds
 from bot.agent._numbers import find_reference
 from bot.tools import EXAMPLES_KEY
 from knowledge import Language, detect_language, fold
@@ -72,9 +75,21 @@ class Route:
     missing: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the router read from one message, before deciding."""
+
+    question: float  # closeness by meaning to questions about the norms
+    scores: dict[str, float]  # closeness by meaning to each tool's examples (and to asking for a person)
+    lexical: str | None  # the tool whose own words the message uses
+    routes: dict[str, Route]  # each tool with the arguments read from the message
+    filled: frozenset[str]  # tools that take arguments and found them all
+
+
 class Router:
-    def __init__(self, analyzer: Analyzer | None = None) -> None:
+    def __init__(self, analyzer: Analyzer | None = None, intents: IntentReader | None = None) -> None:
         self._analyzer = analyzer or Analyzer()
+        self._intents = intents  # by meaning, when the sentence model is at hand
         # Question words and courtesy ("cuántos", "how much", "por favor") say nothing about the tool.
         self._light: dict[Language, frozenset[str]] = {
             lang: frozenset(self._analyzer.stem(sorted(_NOT_A_CUE), lang)) for lang in ("es", "en")
@@ -91,8 +106,53 @@ class Router:
 
     def route(self, text: str, tools: Sequence[ToolSpec], today: date) -> Route | None:
         """The tool the message asks for (with `missing` naming arguments it lacks), or None."""
+        reading = self.read(text, tools, today)
+        return self.decide(reading, text) if reading is not None else None
+
+    def read(self, text: str, tools: Sequence[ToolSpec], today: date) -> Reading | None:
+        """Everything the decision weighs, read once: meaning, the tools' own words, the arguments."""
         if not tools or self.asks_how(text):
             return None
+        dates = find_date_range(text, today)
+        routes = {spec.name: self._arguments(spec, text, dates) for spec in tools}
+        filled = frozenset(spec.name for spec in tools if spec.required and not routes[spec.name].missing)
+        scores: dict[str, float] = {}
+        question = 0.0
+        if self._intents is not None:
+            scores = self._intents.scores(text, {spec.name: spec.examples for spec in tools})
+            question = scores.pop(QUESTIONS, 0.0)
+        return Reading(question, scores, self._lexical(text, tools), routes, filled)
+
+    def decide(self, reading: Reading, text: str, thresholds: Thresholds | None = None) -> Route | None:
+        t = thresholds or (self._intents.thresholds if self._intents is not None else None)
+        if t is None or not reading.scores:
+            chosen = reading.lexical
+        else:
+            # Meaning first; a tool whose required arguments are all in the message, or whose own words
+            # are, gets the measured bonus; it must beat the norms questions by the margin.
+            def score(name: str) -> float:
+                return (
+                    reading.scores[name]
+                    + t.filled_bonus * (name in reading.filled)
+                    + t.word_bonus * (name == reading.lexical)
+                )
+
+            best = max(reading.scores, key=score)
+            chosen = best if score(best) >= t.floor and score(best) - reading.question >= t.margin else None
+            if chosen == HUMAN:
+                return Route(HUMAN)
+        if chosen is None:
+            return None
+        route = reading.routes[chosen]
+        # Lacking arguments, only an explicit request is worth a question back; a question that shares
+        # words with a tool ("¿qué antigüedad necesito para pedir un permiso?") goes to the search.
+        if route.missing and ("?" in text or not _REQUEST_CUE.search(fold(text))):
+            return None
+        return route
+
+    def _lexical(self, text: str, tools: Sequence[ToolSpec]) -> str | None:
+        """The tool whose examples' words the message uses: a word only that tool's examples use, or
+        one of its examples in full."""
         lang = detect_language(text)
         message = set(self._terms(text, lang))
         term_tools = self._term_tools(tools)
@@ -101,28 +161,19 @@ class Router:
         for spec in tools:
             score = max((_coverage(message, set(self._both(e)), weights) for e in spec.examples), default=0.0)
             distinctive = {t for t, owners in term_tools.items() if owners == {spec.name}}
-            # A word only this tool's examples use, or one of its examples in full; a tool with its own
-            # word in the message beats one that only shares an example's words ("open a ticket, my
-            # laptop…" is not "what tickets do I have open?").
+            # a tool with its own word in the message beats one that only shares an example's words
+            # ("open a ticket, my laptop…" is not "what tickets do I have open?")
             own_word = bool(message & distinctive)
             if not (own_word or score >= 0.999):
                 continue
             floor = _MIN_SCORE if spec.required else _MIN_SCORE_NO_ARGUMENTS
             if score >= floor and (best is None or (own_word, score) > best[:2]):
                 best = (own_word, score, spec)
-        if best is None:
-            return None
-        route = self._arguments(best[2], text, today)
-        # Lacking arguments, only an explicit request is worth a question back; a question that shares
-        # words with a tool ("¿qué antigüedad necesito para pedir un permiso?") goes to the search.
-        if route.missing and ("?" in text or not _REQUEST_CUE.search(fold(text))):
-            return None
-        return route
+        return best[2].name if best is not None else None
 
-    def _arguments(self, spec: ToolSpec, text: str, today: date) -> Route:
+    def _arguments(self, spec: ToolSpec, text: str, dates: tuple[date, date] | None) -> Route:
         route = Route(spec.name)
         folded = fold(text)
-        dates = find_date_range(text, today)
         for name, prop in spec.properties.items():
             value = _extract(name, prop, text, folded, dates)
             if value is not None:
