@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge._embeddings import Vectors
 from knowledge._evidence import Evidence
 from knowledge._index import Hit, KnowledgeIndex
 from knowledge._query import QueryAnalyzer, bundled_abbreviations, bundled_thesaurus
@@ -60,6 +61,12 @@ class KnowledgeBase:
             if self._embedder is None:
                 self._embedder = self._embedder_factory()
             return self._embedder
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """L2-normalised embeddings of `texts` with the index's model: what reading by meaning compares."""
+        from knowledge._embeddings import embed_texts
+
+        return embed_texts(self.embedder(), texts, max(1, len(texts)))
 
     def reindex(self, source: Path | None = None, progress: Progress | None = None) -> ReindexReport:
         return reindex(

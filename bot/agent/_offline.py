@@ -9,10 +9,9 @@ cited; weak evidence becomes an escalation, never a guess.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import AsyncGenerator, Generator, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from llama_index.core.base.llms.types import (
@@ -34,12 +33,10 @@ from llama_index.core.tools import BaseTool
 from pydantic import PrivateAttr
 
 from bot import messages
+from bot.agent._prompt import current_facts
 from bot.agent._router import Router, ToolSpec
 from knowledge import detect_language
 
-# Lines of the system prompt this model reads; a hosted model reads the same lines as instructions.
-LANGUAGE_LINE = re.compile(r"^Reply language: (\w+)", re.M)
-TODAY_LINE = re.compile(r"^Today: (\d{4}-\d{2}-\d{2})", re.M)
 _CORE = ("search_norms", "escalate_to_human")
 _MISSING_KEYS = {
     "date": "missing_dates",
@@ -66,27 +63,27 @@ class OfflineLLM(FunctionCallingLLM):
     # --- the decision ---------------------------------------------------------------------------------
 
     def _respond(self, messages_: Sequence[ChatMessage], tools: Sequence[BaseTool]) -> ChatMessage:
-        system = "\n".join(m.content or "" for m in messages_ if m.role == MessageRole.SYSTEM)
+        facts = current_facts()
         last = messages_[-1] if messages_ else ChatMessage(role=MessageRole.USER, content="")
         user_turns = [m for m in messages_ if m.role == MessageRole.USER]
         text = (user_turns[-1].content or "") if user_turns else ""
-        lang = _line(LANGUAGE_LINE, system) or detect_language(text)
+        lang = facts.lang if facts else detect_language(text)
         if last.role == MessageRole.TOOL:
             return self._after_tool(messages_, last, tools, lang)
-        return self._first_step(text, user_turns, tools, lang, system)
+        return self._first_step(text, user_turns, tools, lang, facts.today if facts else date.today())
 
     def _first_step(
-        self, text: str, user_turns: list[ChatMessage], tools: Sequence[BaseTool], lang: str, system: str
+        self, text: str, user_turns: list[ChatMessage], tools: Sequence[BaseTool], lang: str, today: date
     ) -> ChatMessage:
         names = {t.metadata.get_name() for t in tools}
         if "escalate_to_human" in names and self._router.wants_human(text):
             return _call("escalate_to_human", {"reason": text[:300]})
-        today_line = _line(TODAY_LINE, system)
-        today = date.fromisoformat(today_line) if today_line else datetime.now().date()
         specs = [
             ToolSpec(t.metadata.get_name(), _extra(t)) for t in tools if t.metadata.get_name() not in _CORE
         ]
         route = self._router.route(text, specs, today)
+        if route is not None and route.tool == "escalate_to_human" and "escalate_to_human" in names:
+            return _call("escalate_to_human", {"reason": text[:300]})
         if route is not None and not route.missing:
             return _call(route.tool, route.arguments)
         if route is not None:
@@ -233,8 +230,3 @@ def _called_tool(messages_: Sequence[ChatMessage], tool_message: ChatMessage) ->
 def _extra(tool: BaseTool) -> dict[str, Any]:
     schema = tool.metadata.fn_schema
     return schema.model_json_schema() if schema is not None else {}
-
-
-def _line(pattern: re.Pattern[str], text: str) -> str:
-    match = pattern.search(text)
-    return match.group(1) if match else ""
