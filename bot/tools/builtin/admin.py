@@ -11,7 +11,13 @@ from bot.tools._plugin import ToolContext, ToolError, tool
 @tool(
     permission="norms.reindex",
     confirm=True,
-    examples=("Reindexa la normativa, por favor", "Reindex the norms", "actualiza el índice de documentos"),
+    examples=(
+        "Reindexa la normativa, por favor",
+        "Reindex the norms",
+        "actualiza el índice de documentos",
+        "rebuild the search index, the policies changed",
+        "vuelve a cargar los documentos",
+    ),
 )
 async def reindex_norms(ctx: ToolContext) -> str:
     """Re-read the norms folder and update the search index (unchanged documents are skipped).

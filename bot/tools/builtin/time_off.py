@@ -14,8 +14,23 @@ from bot.tools._plugin import ToolContext, ToolError, tool
 from bot.types import utcnow
 
 KIND_WORDS: dict[str, list[str]] = {
-    "sick": ["sick", "enfermo", "enferma", "enfermedad", "baja", "ill", "medico", "doctor"],
-    "personal": ["personal", "asuntos propios", "asunto propio", "moscoso"],
+    "sick": [
+        *("sick", "ill", "unwell", "fever", "flu", "cold", "migraine", "doctor", "covid", "vomiting"),
+        *(
+            "enfermo",
+            "enferma",
+            "enfermedad",
+            "baja",
+            "medico",
+            "fiebre",
+            "gripe",
+            "resfriado",
+            "malo",
+            "mala",
+        ),
+        *("migrana", "vomitos"),
+    ],
+    "personal": ["personal", "asuntos propios", "asunto propio", "moscoso", "errand", "recado", "tramite"],
     "vacation": [
         "vacaciones",
         "vacation",
@@ -81,6 +96,18 @@ def _describe_decision(args: BaseModel, lang: str) -> str:
         "Me cojo unos días libres del 2 al 4 de enero",
         "Estoy enfermo, hoy no voy a trabajar",
         "Request vacation days from July 1 to July 15",
+        "can i take monday and tuesday off next week",
+        "off tomorrow, feeling awful",
+        "book me out the week of the 10th",
+        "log me as out sick today pls",
+        "need a personal day on friday",
+        "taking thursday off for a family thing",
+        "apúntame vacaciones la semana que viene",
+        "mañana no puedo ir, tengo gripe",
+        "me pido el viernes libre",
+        "quiero cogerme unos días en agosto, del 10 al 21",
+        "pon que el lunes tengo asuntos propios",
+        "hoy me quedo en casa malo",
     ),
 )
 def request_time_off(
@@ -126,6 +153,12 @@ def request_time_off(
         "What's my vacation balance?",
         "¿En qué estado están mis solicitudes de vacaciones?",
         "Show my time off requests",
+        "how many vacation days have i got left",
+        "whats my pto balance",
+        "did my leave request get approved?",
+        "cuántos días libres me quedan",
+        "cómo van mis solicitudes de vacaciones",
+        "¿me han aprobado las vacaciones?",
     ),
 )
 def time_off_status(ctx: ToolContext) -> str:
@@ -162,6 +195,10 @@ def time_off_status(ctx: ToolContext) -> str:
         "Rechaza la solicitud 12, no hay cobertura esa semana",
         "Aprueba la solicitud de vacaciones 31",
         "Reject request 9, we need cover that week",
+        "yes approve #23",
+        "decline request 40, too many people out",
+        "ok a la solicitud 18",
+        "deniega la petición 7",
     ),
 )
 def decide_time_off(
