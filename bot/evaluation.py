@@ -62,13 +62,15 @@ async def evaluate_answers(bot: Bot, items: Sequence[QAItem]) -> dict[str, Any]:
     questions = [i for i in items if not i.is_action]
     actions = [i for i in items if i.is_action]
     latencies: list[float] = []
-    resolved = wrong = escalated_answerable = escalated_unanswerable = 0
+    resolved = wrong = escalated_answerable = escalated_unanswerable = first_gold = 0
     for item in questions:
         reply, ms = await _ask(bot, item)
         latencies.append(ms)
         if item.answerable:
             ok = not reply.escalated and _cites_gold(reply, item) and _has_facts(reply, item)
             resolved += ok
+            # the answer leads with what answers the question: its first source is a gold document
+            first_gold += ok and reply.citations[0].source in item.gold_docs
             wrong += not ok and not reply.escalated
             escalated_answerable += reply.escalated
         else:
@@ -95,6 +97,7 @@ async def evaluate_answers(bot: Bot, items: Sequence[QAItem]) -> dict[str, Any]:
             "wrong_answers": wrong,
             "false_escalation_rate": round(escalated_answerable / answerable, 4) if answerable else 0.0,
             "escalation_recall": round(escalated_unanswerable / unanswerable, 4) if unanswerable else 0.0,
+            "first_source_gold_rate": round(first_gold / resolved, 4) if resolved else 0.0,
         },
         "actions": {
             "n": len(actions),

@@ -33,8 +33,10 @@ ESCALATE_DESCRIPTION = (
     "Open a case with the human back-office team when the norms do not answer the request, the evidence is "
     "weak, or the user asks for a person. Give a one-line reason. The team replies in this conversation."
 )
+# Measured on the informal questions (benchmarks/gate.py rows): three quotes with no score cut-off put
+# the facts in 82 of 128 answers, against 74 with a cut-off at 60 % of the best; a quote that shares no
+# topic word with the question is still left out.
 _QUOTES = 3
-_CLOSE_TO_BEST = 0.6
 
 
 class SearchArgs(BaseModel):
@@ -255,11 +257,13 @@ async def run_tool(plugin: PluginTool, ctx: ToolContext, arguments: BaseModel) -
 
 
 def _distinct(windows: tuple[Window, ...]) -> list[Window]:
-    """The best windows that do not repeat each other's sentences, while they stay close to the best."""
+    """The best windows that speak of the question and do not repeat each other's sentences."""
     chosen: list[Window] = []
     for w in windows:
-        if len(chosen) == _QUOTES or (chosen and w.score < _CLOSE_TO_BEST * chosen[0].score):
+        if len(chosen) == _QUOTES:
             break
+        if w.coverage <= 0.0:
+            continue
         if any(w.hit.chunk.doc_path == c.hit.chunk.doc_path and _overlap(w.quote, c.quote) for c in chosen):
             continue
         chosen.append(w)
