@@ -21,7 +21,7 @@ from adapters._outbox import OutboxWorker
 from adapters.slack._blocks import split_text
 from adapters.slack._delivery import SlackPoster, retry_after
 from adapters.slack._listeners import SlackListeners
-from adapters.slack._translate import PLATFORM
+from adapters.slack._translate import PLATFORM, shape_problem
 from bot import Bot
 from bot.config import SlackSettings
 from bot.relay import Relay
@@ -75,6 +75,10 @@ class SlackAdapter:
         # not UTF-8, not JSON, a list, a string where an object goes, nested beyond reason.
         except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
             log.warning("refused a signed Slack request whose body is unreadable (%s)", type(exc).__name__)
+            return web.json_response({"error": "malformed body"}, status=400)
+        problem = shape_problem(bolt_request.body)
+        if problem:
+            log.warning("refused a signed Slack request Bolt could not route: %s", problem)
             return web.json_response({"error": "malformed body"}, status=400)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema
+
 from bot import IncomingMessage
 
 PLATFORM = "slack"
@@ -15,6 +17,48 @@ PLATFORM = "slack"
 # https://docs.slack.dev/messaging/formatting-message-text#retrieving-messages
 _MARKUP = re.compile(r"<([^<>]*)>")
 _LEADING_MENTION = re.compile(r"^\s*<@([^|>]+)")
+
+
+_TEXT = {"type": ["string", "null"]}
+_ID_HOLDER = {"type": ["string", "object", "null"], "properties": {"id": _TEXT}}  # "U1" or {"id": "U1"}
+_NESTED = {"$ref": "#/$defs/payload"}
+# The parts of a body Bolt reads while routing it (ids, types, the event, the message), with the types
+# Bolt assumes; a body that breaks them would crash Bolt's middleware (a 500 with a traceback).
+BODY_SHAPE: dict[str, Any] = {
+    "$defs": {
+        "payload": {
+            "type": "object",
+            "properties": {
+                **{key: _TEXT for key in ("type", "subtype", "text", "team_id", "enterprise_id", "user_id")},
+                **{key: _TEXT for key in ("channel_id", "bot_id", "ts", "thread_ts", "callback_id")},
+                **{key: _TEXT for key in ("user_team", "context_team_id", "context_enterprise_id")},
+                **{key: _ID_HOLDER for key in ("team", "user", "enterprise", "channel")},
+                **{key: _NESTED for key in ("event", "message", "previous_message", "view")},
+                "authorizations": {"type": ["array", "null"], "items": _NESTED},
+                "actions": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+                **{key: {"type": ["object", "null"]} for key in ("container", "item", "assistant_thread")},
+                **{key: {"type": ["object", "null"]} for key in ("function", "function_data", "inputs")},
+            },
+            # a button press is routed by its first action
+            "if": {
+                "properties": {"type": {"enum": ["block_actions", "interactive_message"]}},
+                "required": ["type"],
+            },
+            "then": {"required": ["actions"]},
+        }
+    },
+    **_NESTED,
+}
+_BODY = jsonschema.Draft202012Validator(BODY_SHAPE)
+
+
+def shape_problem(body: Any) -> str:
+    """Why Bolt could not route `body`, or "" when it can (the first problem, for the log)."""
+    error = jsonschema.exceptions.best_match(_BODY.iter_errors(body))
+    if error is None:
+        return ""
+    where = "/".join(str(part) for part in error.absolute_path) or "body"
+    return f"{where}: {error.validator} {error.validator_value!r}"[:200]
 
 
 def to_incoming(event: dict[str, Any], body: dict[str, Any], bot_user_id: str = "") -> IncomingMessage:

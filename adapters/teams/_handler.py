@@ -13,7 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 
 from adapters.teams._cards import CARD_TYPE, attachment, reply_card, text_card
 from adapters.teams._conversations import TeamsConversations
-from adapters.teams._translate import PLATFORM, readable, to_incoming
+from adapters.teams._translate import PLATFORM, readable, to_incoming, without_own_mention
 from bot import Bot, Reply, messages
 from bot.commands import AdminCommands
 from bot.relay import Press, Relay, Route, ThreadMessage
@@ -51,8 +51,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         self.conversations.remember(activity)
-        TurnContext.remove_recipient_mention(activity)
-        text = readable(activity.text or "")
+        text = readable(without_own_mention(activity))
         if isinstance(activity.value, dict):
             # A card button (messageBack / Action.Submit): the click is the message, not its display text.
             reply = await self._press(activity, activity.value)
@@ -116,7 +115,10 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         # answering the invoke here, with the InvokeResponse object, returns a proper 200.
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            # Sign-in and message extensions are not features of ours: the caller asked for something this
+            # bot does not offer (the SDK would answer 501).
+            log.info("refused an invoke this bot does not handle: %r", str(activity.name)[:60])
+            return InvokeResponse(status=400)
         action = (activity.value or {}).get("action") or {}
         reply = await self._press(activity, {"verb": action.get("verb", ""), **(action.get("data") or {})})
         card = reply_card(Reply(text=reply.text, lang=reply.lang))

@@ -12,13 +12,14 @@ from bot import IncomingMessage
 
 PLATFORM = "teams"
 
-_ID = {"type": "string", "minLength": 1}
+# Ids travel back to the connector in URLs and headers: printable, or the reply itself would fail.
+_ID = {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
 # What the handler reads from an activity; anything else is the SDK's business. An activity without a
 # serviceUrl cannot be answered (the SDK would try a public default for ~10 s), one without a conversation or
 # a sender cannot be attributed, and a card action whose value is not an object carries no button.
 ACTIVITY_SHAPE: dict[str, Any] = {
     "type": "object",
-    "required": ["type", "serviceUrl", "conversation", "from"],
+    "required": ["type", "serviceUrl", "conversation", "from", "recipient"],
     "properties": {
         "type": _ID,
         "id": {"type": "string"},
@@ -36,7 +37,7 @@ ACTIVITY_SHAPE: dict[str, Any] = {
             "required": ["id"],
             "properties": {"id": _ID, "name": {"type": ["string", "null"]}},
         },
-        "recipient": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "recipient": {"type": "object", "required": ["id"], "properties": {"id": _ID}},
         "entities": {"type": ["array", "null"], "items": {"type": "object"}},
         "value": {"type": ["object", "string", "null"]},
     },
@@ -65,6 +66,21 @@ def shape_problem(body: Any) -> str:
         return ""
     where = "/".join(str(part) for part in error.absolute_path) or "activity"
     return f"{where}: {error.validator} {error.validator_value!r}"[:200]
+
+
+def without_own_mention(activity: Activity) -> str:
+    """The text without the bot's own `<at>` mention, removed literally (the SDK's helper compiles the
+    mention's text as a regular expression, so a name with a bracket crashes the turn)."""
+    text = activity.text or ""
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned = extra.get("mentioned")
+        if str(getattr(entity, "type", "") or "").lower() != "mention" or not isinstance(mentioned, dict):
+            continue
+        if mentioned.get("id") == activity.recipient.id:
+            tag = extra.get("text") or f"<at>{mentioned.get('name') or ''}</at>"
+            text = text.replace(str(tag), "")
+    return text
 
 
 def readable(text: str) -> str:
