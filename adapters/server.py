@@ -161,6 +161,8 @@ class Server:
             task.cancel()
         for closer in self._closers:
             await closer.close_async()
+        for adapter in self.adapters:
+            adapter.close()
 
 
 def describe(settings: Settings) -> list[str]:

@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._outbox import OutboxWorker
+from adapters._turns import TurnRunner
 from adapters.slack._blocks import split_text
 from adapters.slack._delivery import SlackPoster, retry_after
 from adapters.slack._listeners import SlackListeners
@@ -53,7 +54,10 @@ class SlackAdapter:
         self.poster = SlackPoster(self.client, bot.db, settings.human_channel, settings.docs_url)
         self.relay = Relay(bot, PLATFORM, settings.human_channel)
         self.outbox = OutboxWorker(bot.db, PLATFORM, self._send, retry_after)
-        SlackListeners(bot, self.relay, self.poster, self.outbox.wake, language=language).register(self.app)
+        self.turns = TurnRunner("slack-turns")
+        SlackListeners(
+            bot, self.relay, self.poster, self.outbox.wake, self.turns, language=language
+        ).register(self.app)
 
     # --- transport ------------------------------------------------------------------------------------
 
@@ -103,6 +107,9 @@ class SlackAdapter:
         handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         return handler
+
+    def close(self) -> None:
+        self.turns.close()
 
     async def _send(self, item: Outbox) -> None:
         await self.relay.deliver(item, self.poster)

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from adapters._turns import TurnRunner
 from adapters.slack._delivery import SlackPoster
 from adapters.slack._translate import PLATFORM, is_from_a_bot_or_an_edit, readable, to_incoming
 from bot import Bot, ButtonKind, messages
@@ -29,10 +30,12 @@ class SlackListeners:
         relay: Relay,
         poster: SlackPoster,
         wake_outbox: Callable[[], None],
+        turns: TurnRunner,
         *,
         language: str = "en",
     ) -> None:
         self.bot, self.relay, self.poster, self.wake_outbox = bot, relay, poster, wake_outbox
+        self.turns = turns
         self.commands = AdminCommands(bot)
         self.language = language
 
@@ -84,7 +87,7 @@ class SlackListeners:
         if first:
             await self.poster.react("reactions_add", channel, ts)
         try:
-            reply = await self.bot.ahandle(message)
+            reply = await self.turns.run(self.bot.ahandle(message))
         finally:
             if first:
                 await self.poster.react("reactions_remove", channel, ts)

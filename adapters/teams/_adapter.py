@@ -119,6 +119,9 @@ class TeamsAdapter:
         log.exception("Teams turn failed", exc_info=error)
         await turn_context.send_activity(MessageFactory.text(messages.say("internal_error", self.language)))
 
+    def close(self) -> None:
+        self.handler.turns.close()
+
     async def _send(self, item: Outbox) -> None:
         await self.relay.deliver(item, self.conversations)
 

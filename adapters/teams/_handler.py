@@ -11,6 +11,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
 
+from adapters._turns import TurnRunner
 from adapters.teams._cards import CARD_TYPE, attachment, reply_card, text_card
 from adapters.teams._conversations import TeamsConversations
 from adapters.teams._translate import PLATFORM, readable, to_incoming, without_own_mention
@@ -37,6 +38,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         self.commands = AdminCommands(bot)
         self.language, self.reply_deadline_s = language, reply_deadline_s
         self._background: set[asyncio.Future[Any]] = set()
+        self.turns = TurnRunner("teams-turns")
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Installed in a team or a chat: remember how to reach it for cases, relays and the digest.
@@ -68,7 +70,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
     async def _answer(self, turn_context: TurnContext, text: str) -> None:
         await turn_context.send_activity(Activity(type=ActivityTypes.typing))
         message = to_incoming(turn_context.activity, text)
-        work = asyncio.ensure_future(self.bot.ahandle(message))
+        work = asyncio.ensure_future(self.turns.run(self.bot.ahandle(message)))
         done, _ = await asyncio.wait({work}, timeout=self.reply_deadline_s)
         if done:
             reply = work.result()

@@ -35,3 +35,4 @@ async def serve_adapter(adapter: Any) -> AsyncIterator[str]:
             yield base
     finally:
         await adapter.outbox.stop(worker)
+        adapter.close()
