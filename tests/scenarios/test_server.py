@@ -202,3 +202,30 @@ async def test_ready_only_once_the_model_and_index_are_loaded_and_the_database_a
         finally:
             await server.close()
             await bot.aclose()
+
+
+async def test_a_turn_that_hogs_its_loop_delays_no_acknowledgement_nor_healthz(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
+) -> None:
+    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+        async with served(_settings(tmp_path, corpus, fake), embedder) as (server, base):
+            bot = server.bot
+            original = bot.ahandle
+
+            async def hogging(message: Any) -> Any:
+                time.sleep(1.5)  # CPU-bound work inside a turn (embedding, ranking) holds its loop
+                return await original(message)
+
+            bot.ahandle = hogging  # type: ignore[method-assign]
+            async with aiohttp.ClientSession() as session:
+                slack = SlackEnv(fake, bot, None, base + "slack/events", session)  # type: ignore[arg-type]
+                assert (
+                    await slack.event(_mention("How many vacation days do I get?", "EvHog1"))
+                ).status == 200
+                started = time.perf_counter()
+                await asyncio.sleep(0.2)  # the first turn is now hogging (on the server's loop, this too)
+                async with session.get(base + "healthz") as health:
+                    assert health.status == 200
+                assert (await slack.event(_mention("And sick days?", "EvHog2"))).status == 200
+                assert time.perf_counter() - started < 1.0
+                await fake.wait_for("chat.postMessage", 2, timeout=15)
