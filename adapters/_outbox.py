@@ -49,6 +49,10 @@ class OutboxWorker:
         return sent
 
     async def run(self, interval_s: float) -> None:
+        try:
+            outbox.adopt_unlabelled(self._db)
+        except Exception as exc:  # the database is down: the loop below keeps trying the rest
+            log.warning("could not label older outbox items: %s", exc)
         while not self._stopping:
             try:
                 await self.drain()

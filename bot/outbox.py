@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.store import Database, Outbox
+from bot.store import Case, Database, Outbox
 from bot.types import utcnow
 
-__all__ = ["delivered", "due", "enqueue", "postpone"]
+__all__ = ["adopt_unlabelled", "delivered", "due", "enqueue", "postpone"]
 
 _MAX_BACKOFF = timedelta(minutes=30)
 
@@ -66,3 +66,22 @@ def postpone(db: Database, item_id: int, error: str, retry_after: float | None =
         )
         item.next_attempt_at = utcnow() + wait
         item.last_error = error[:500]
+
+
+def adopt_unlabelled(db: Database) -> int:
+    """Label items queued before each item named its platform (a case's items by their case, a kept
+    Slack reply by its kind), so `due` finds them; returns how many were labelled."""
+    labelled = 0
+    with db.session() as s:
+        for item in s.exec(select(Outbox).where(col(Outbox.delivered_at).is_(None))).all():
+            if "platform" in item.payload:
+                continue
+            if item.kind == "slack_message":
+                item.kind, item.payload = "platform_message", {"platform": "slack", "post": item.payload}
+            else:
+                case = s.get(Case, int(item.payload.get("case_id") or 0))
+                if case is None:
+                    continue
+                item.payload = {**item.payload, "platform": case.platform}
+            labelled += 1
+    return labelled

@@ -116,3 +116,22 @@ def test_adapter_modules_import_no_module_that_imports_them_back() -> None:
     assert cycles == []
     assert "adapters.slack._adapter" not in graph["adapters.slack._listeners"]
     assert "adapters.teams._adapter" not in graph["adapters.teams._handler"]
+
+
+async def test_items_queued_before_they_named_their_platform_are_still_delivered(slack: SlackEnv) -> None:
+    db = slack.bot.db
+    case_id = escalation.open_case(
+        db, platform="slack", user_id="W222", question="q", summary="s", lang="en", channel_id="D1"
+    )
+    with db.session() as s:
+        for item in s.exec(select(Outbox)).all():
+            item.delivered_at = item.created_at  # announced long ago
+        s.add(Outbox(kind="relay", payload={"case_id": case_id, "role": "human", "text": "old answer"}))
+        s.add(Outbox(kind="slack_message", payload={"channel": "D2", "text": "old reply"}))
+    worker = asyncio.create_task(slack.adapter.outbox.run(0.1))
+    try:
+        posts = await slack.fake.wait_for("chat.postMessage", 2)
+    finally:
+        await slack.adapter.outbox.stop(worker)
+    assert {(p["channel"], p["text"]) for p in posts} >= {("D2", "old reply")}
+    assert any(p["channel"] == "D1" and "old answer" in p["text"] for p in posts)
