@@ -122,3 +122,23 @@ async def test_keys_that_cannot_be_fetched_mean_503_not_500(
             assert json.loads(await response.text()) == {"error": "authentication unavailable"}
             assert env.fake.sent == []
     _no_traceback(caplog)
+
+
+async def test_a_bot_name_with_brackets_is_removed_from_the_text_not_taken_for_a_pattern(
+    teams: TeamsEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = activity("message.channel-thread-mention.teams-net.json", teams.fake.url + "amer/tenant/")
+    name = "<at>Back[office (HR</at>"  # the SDK's helper compiled this as a regular expression and crashed
+    body["entities"][0]["text"] = name
+    body["text"] = f"{name} How many vacation days do I get?"
+    response = await teams.post(body)
+    assert response.status == 201
+    await teams.fake.wait_for()
+    with teams.bot.db.session() as s:
+        from sqlmodel import select
+
+        from bot.store import Turn
+
+        (turn,) = s.exec(select(Turn)).all()
+    assert turn.question == "How many vacation days do I get?"
+    _no_traceback(caplog)
