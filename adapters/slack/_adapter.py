@@ -50,6 +50,7 @@ class SlackAdapter:
             signing_secret=settings.signing_secret or "checked-in-handle-http",
             client=self.client,
             request_verification_enabled=False,
+            raise_error_for_unhandled_request=True,  # our handler logs it without the body
         )
         self.poster = SlackPoster(self.client, bot.db, settings.human_channel, settings.docs_url)
         self.relay = Relay(bot, PLATFORM, settings.human_channel)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 
 from adapters._turns import TurnRunner
@@ -40,6 +41,7 @@ class SlackListeners:
         self.language = language
 
     def register(self, app: AsyncApp) -> None:
+        app.error(self.on_error)
         app.middleware(_ignore_bots_and_edits)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
@@ -124,6 +126,13 @@ class SlackListeners:
     async def on_unused(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
         log.info("acknowledged an unused %s (%s)", body.get("type"), body.get("callback_id") or "")
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        """Bolt's default logs an unhandled request with (part of) its body at WARNING; ours names it."""
+        if isinstance(error, BoltUnhandledRequestError):
+            log.info("no listener of ours takes a Slack %r request (404)", str(body.get("type"))[:40])
+            return
+        log.error("a Slack listener failed on a %r request", str(body.get("type"))[:40], exc_info=error)
 
     async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         requester = f"{PLATFORM}:{command.get('user_id', '')}"

@@ -108,3 +108,13 @@ async def test_a_retried_empty_or_too_long_mention_is_answered_once(slack: Slack
     await slack.fake.wait_for("chat.postMessage")
     await asyncio.sleep(0.4)
     assert len(slack.fake.named("chat.postMessage")) == 1
+
+
+async def test_a_signed_request_no_listener_takes_is_a_404_without_its_body_in_the_log(
+    slack: SlackEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await slack.form({"command": "/SECRET-MARKER-7", "text": "SECRET-MARKER-7", "user_id": "W1"})
+    assert response.status == 404
+    loud = [r for r in caplog.records if r.levelno > logging.DEBUG and "SECRET-MARKER" in r.getMessage()]
+    assert loud == []
+    _no_traceback(caplog)
