@@ -1,7 +1,11 @@
 """The agent end to end on the shared question sets: answers, escalations, actions and per-question latency,
 through `Bot.ahandle` with the offline model and the real embedding model (the path `backoffice eval` uses).
 
-Usage: python -m benchmarks.agent [--only NAME] [--json]
+The informal sets run over the combined corpus (`combined-corpus.sh`): `informal` is the shared one
+(questions and requests), `own-dev` the development half of ours, `own-holdout` the half kept aside
+(run it only to report, never to tune: it is not in the default list).
+
+Usage: python -m benchmarks.agent [--only NAME] [--home DIR] [--json]   (--home reuses the indexes)
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -18,27 +23,40 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from benchmarks._corpora import SETS, require_shared  # noqa: E402
+from benchmarks._corpora import SETS, SHARED, require_shared  # noqa: E402
 from bot import Bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.evaluation import eval_groups, evaluate_answers  # noqa: E402
 from knowledge import sample_corpus_path  # noqa: E402
 from knowledge._evaluation import QAItem, load_qa  # noqa: E402
 
-DEFAULT_SETS = ("convenio-tic-xix-es", "ultralytics-handbook", "actions")
+OWN = Path(__file__).resolve().parent / "questions"
+INFORMAL = {
+    "informal": [SHARED / "qa" / "informal-qa.jsonl", SHARED / "qa" / "informal-actions.jsonl"],
+    "own-dev": [OWN / "own-informal-qa.dev.jsonl", OWN / "own-informal-actions.dev.jsonl"],
+    "own-holdout": [OWN / "own-informal-qa.holdout.jsonl", OWN / "own-informal-actions.holdout.jsonl"],
+}
+DEFAULT_SETS = ("convenio-tic-xix-es", "ultralytics-handbook", "actions", "informal", "own-dev")
 
 
 def _prepare(name: str, work: Path) -> tuple[Path, list[QAItem]]:
     if name == "actions":
         return sample_corpus_path(), load_qa(require_shared() / "qa" / "actions.jsonl")
+    if name in INFORMAL:
+        corpus = work / "combined"
+        if not corpus.exists():
+            subprocess.run(
+                ["bash", str(require_shared() / "combined-corpus.sh"), str(corpus)], check=True, stdout=2
+            )
+        return corpus, [item for path in INFORMAL[name] for item in load_qa(path)]
     return SETS[name](work)
 
 
 async def _run(name: str, work: Path) -> dict[str, object]:
     corpus, items = _prepare(name, work)
-    settings = load_settings(
-        None, {"home": work / f"home-{name}", "knowledge": {"source": corpus}, "groups": eval_groups(items)}
-    )
+    home = work / ("home-combined" if name in INFORMAL else f"home-{name}")
+    overrides = {"home": home, "knowledge": {"source": corpus}, "groups": eval_groups(items)}
+    settings = load_settings(None, overrides)
     bot = Bot.from_settings(settings)
     assert bot.knowledge is not None
     bot.knowledge.reindex()
@@ -50,12 +68,14 @@ async def _run(name: str, work: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=[*sorted(SETS), "actions"])
+    parser.add_argument("--only", choices=[*sorted(SETS), "actions", *INFORMAL])
+    parser.add_argument("--home", type=Path, help="keep the indexes here between runs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     names = [args.only] if args.only else list(DEFAULT_SETS)
     with tempfile.TemporaryDirectory(prefix="bench-agent-") as tmp:
-        results = {name: asyncio.run(_run(name, Path(tmp))) for name in names}
+        work = args.home or Path(tmp)
+        results = {name: asyncio.run(_run(name, work)) for name in names}
     if args.json:
         print(json.dumps(results, indent=1))
         return
@@ -66,6 +86,7 @@ def main() -> None:
         "wrong",
         "false esc.",
         "esc. recall",
+        "first src gold",
         "tool acc.",
         "args acc.",
         "p50 ms",
@@ -80,6 +101,7 @@ def main() -> None:
             str(a["wrong_answers"]),
             f"{a['false_escalation_rate']:.3f}",
             f"{a['escalation_recall']:.3f}",
+            f"{a['first_source_gold_rate']:.3f}",
             f"{t['tool_accuracy']:.3f}",
             f"{t['args_accuracy']:.3f}",
             f"{lat['p50']:.1f}",

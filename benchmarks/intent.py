@@ -28,7 +28,7 @@ from bot.agent._intent import HUMAN, IntentReader, Thresholds  # noqa: E402
 from bot.agent._router import Reading, Router, ToolSpec  # noqa: E402
 from bot.config import DEFAULT_PERMISSIONS  # noqa: E402
 from bot.tools import ToolRegistry  # noqa: E402
-from knowledge import KnowledgeBase  # noqa: E402
+from knowledge import KnowledgeBase, detect_language  # noqa: E402
 from knowledge._evaluation import QAItem, load_qa  # noqa: E402
 from knowledge._settings import KnowledgeSettings  # noqa: E402
 
@@ -84,6 +84,36 @@ def main() -> None:
     items = development_items()
     router = Router(kb.analyzer, IntentReader(kb.embed))
     readings = [(i, router.read(i.question, specs, _today(i))) for i in items]
+    chosen: dict[str, Thresholds] = {}
+    for lang in ("en", "es"):
+        mine = [(i, r) for i, r in readings if detect_language(i.question) == lang]
+        chosen[lang] = _best(router, mine, lang)
+    words = Router(kb.analyzer)
+    lexical, lexical_routed = score(
+        words, [(i, words.read(i.question, specs, _today(i))) for i in items], None
+    )
+    right = routed = 0
+    for lang, t in chosen.items():
+        mine = [(i, r) for i, r in readings if detect_language(i.question) == lang]
+        r_right, r_routed = score(router, mine, t)
+        right, routed = right + r_right, routed + r_routed
+    print(
+        f"{len(items)} messages: {right} routed right ({routed} questions sent to a tool) with {chosen}; "
+        f"the tools' words alone: {lexical} ({lexical_routed})"
+    )
+    if args.write:
+        text = INTENTS.read_text(encoding="utf-8")
+        block = "thresholds:\n" + "".join(
+            f"  {lang}: {{{', '.join(f'{k}: {v}' for k, v in t.__dict__.items())}}}\n"
+            for lang, t in chosen.items()
+        )
+        start = text.index("thresholds:\n")
+        end = text.index("questions:\n")
+        INTENTS.write_text(text[:start] + block + text[end:], encoding="utf-8")
+        print(f"wrote {INTENTS}")
+
+
+def _best(router: Router, readings: list[tuple[QAItem, Reading | None]], lang: str) -> Thresholds:
     results = []
     for floor, margin, filled, word in itertools.product(
         np.arange(0.30, 0.81, 0.05),
@@ -95,26 +125,7 @@ def main() -> None:
         right, routed = score(router, readings, t)
         results.append((right, right, routed, t))
     # a norms question must never reach a tool: only combinations that send none compete
-    _, right, routed, best = max((r for r in results if r[2] == 0), key=lambda r: r[:2])
-    lexical, lexical_routed = score(
-        Router(kb.analyzer),
-        [
-            (i, Router(kb.analyzer).read(i.question, specs, datetime.fromisoformat(i.now or NOW).date()))
-            for i in items
-        ],
-        None,
-    )
-    print(
-        f"{len(items)} messages: {right} routed right with {best} ({routed} questions sent to a tool); "
-        f"the tools' words alone: {lexical} ({lexical_routed})"
-    )
-    if args.write:
-        text = INTENTS.read_text(encoding="utf-8")
-        block = "thresholds:\n" + "".join(f"  {k}: {v}\n" for k, v in best.__dict__.items())
-        start = text.index("thresholds:\n")
-        end = text.index("questions:\n")
-        INTENTS.write_text(text[:start] + block + text[end:], encoding="utf-8")
-        print(f"wrote {INTENTS}")
+    return max((r for r in results if r[2] == 0), key=lambda r: r[:2])[3]
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ class LLMSettings(BaseModel):
 class AgentSettings(BaseModel):
     """How the agent decides: the evidence it needs before answering, how long a proposal waits."""
 
-    min_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # the fitted gate decides at 0.5
     confirmation_ttl_minutes: int = Field(default=30, ge=1)
     history_turns: int = Field(default=4, ge=0, le=20)
     max_message_chars: int = Field(default=4000, ge=100)

@@ -62,10 +62,21 @@ class KnowledgeBase:
                 self._embedder = self._embedder_factory()
             return self._embedder
 
+    def uses_bundled_model(self) -> bool:
+        """Whether search runs on the bundled model, the one the fitted thresholds were measured on."""
+        from knowledge._embeddings import EmbeddingModelError, is_bundled_model
+
+        try:
+            return is_bundled_model(self.embedder())
+        except EmbeddingModelError:
+            return False  # searching will say why; building the bot need not
+
     def embed(self, texts: list[str]) -> Vectors:
         """L2-normalised embeddings of `texts` with the index's model: what reading by meaning compares."""
-        from knowledge._embeddings import embed_texts
+        from knowledge._embeddings import embed_query, embed_texts
 
+        if len(texts) == 1:  # a message: shared with the search that follows it
+            return embed_query(self.embedder(), texts[0])
         return embed_texts(self.embedder(), texts, max(1, len(texts)))
 
     def reindex(self, source: Path | None = None, progress: Progress | None = None) -> ReindexReport:
@@ -88,9 +99,9 @@ class KnowledgeBase:
         return self.index().search(query, k, groups)
 
     def search_with_evidence(
-        self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()
+        self, query: str, k: int | None = None, groups: frozenset[str] = frozenset(), context: str = ""
     ) -> tuple[list[Hit], Evidence]:
-        return self.index().search_with_evidence(query, k, groups)
+        return self.index().search_with_evidence(query, k, groups, context=context)
 
     def manifest(self) -> Manifest:
         return self.store.load_manifest()

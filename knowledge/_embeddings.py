@@ -45,6 +45,14 @@ def load_embedder(model: str, batch_size: int = 32) -> BaseEmbedding:
         raise EmbeddingModelError(f"cannot load embedding model {model!r}: {exc}") from exc
 
 
+def is_bundled_model(embedder: BaseEmbedding) -> bool:
+    """Whether `embedder` is the bundled all-MiniLM-L6-v2, on which the fitted thresholds were measured."""
+    try:
+        return getattr(embedder, "model_name", None) == resolve_model_path(BUNDLED_MODEL)
+    except EmbeddingModelError:
+        return False
+
+
 def model_identity(embedder: BaseEmbedding) -> str:
     return f"{type(embedder).__name__}:{embedder.model_name}"
 
@@ -71,7 +79,20 @@ def embed_texts(
 
 
 def embed_query(embedder: BaseEmbedding, text: str) -> Vectors:
-    return normalise(np.asarray([embedder.get_query_embedding(text)], dtype=np.float32))
+    """One text as a (1, dim) row. The last few are remembered per model: a turn reads the message by
+    meaning and then searches with it, and embedding it twice cost a tenth of the turn."""
+    recent = _RECENT.setdefault((id(embedder), model_identity(embedder)), {})
+    vector = recent.get(text)
+    if vector is None:
+        vector = normalise(np.asarray([embedder.get_query_embedding(text)], dtype=np.float32))
+        if len(recent) >= _RECENT_SIZE:
+            recent.pop(next(iter(recent)))
+        recent[text] = vector
+    return vector
+
+
+_RECENT: dict[tuple[int, str], dict[str, Vectors]] = {}
+_RECENT_SIZE = 64
 
 
 def normalise(vectors: Vectors) -> Vectors:

@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge._documents import Chunk
-from knowledge._embeddings import Vectors, embed_query, embed_texts
+from knowledge._embeddings import Vectors, embed_query, embed_texts, is_bundled_model
 from knowledge._evidence import Evidence, EvidenceJudge
+from knowledge._gate import Gate
 from knowledge._query import AnalyzedQuery, QueryAnalyzer, Vocabulary
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import IndexCorruptError, IndexStore, Snapshot
@@ -144,7 +145,8 @@ class KnowledgeIndex:
         self._masks: dict[frozenset[str], npt.NDArray[np.bool_]] = {}
         postings = np.diff(np.asarray(bm25.scores["indptr"]))
         df = {term: int(postings[i]) for term, i in bm25.vocab_dict.items() if i < len(postings)}
-        self._judge = EvidenceJudge(query_analyzer.analyzer, df, len(self.chunks))
+        gate = Gate.bundled(is_bundled_model(embedder))
+        self._judge = EvidenceJudge(query_analyzer.analyzer, df, len(self.chunks), gate)
 
     @classmethod
     def from_store(
@@ -187,13 +189,16 @@ class KnowledgeIndex:
         k: int | None = None,
         groups: frozenset[str] = frozenset(),
         hidden: frozenset[str] = frozenset(),
+        context: str = "",
     ) -> tuple[list[Hit], Evidence]:
         """The ranked passages and how well they answer the question (see `knowledge._evidence`).
 
         An overview passage that links to another document of the corpus ("[Travel Policy](travel.md)")
         brings that document's best passage along, and yields to it: the details live there. `hidden`
-        chunk ids are searched as if absent: the answer gate is fitted on questions whose answer is gone."""
-        hits, ranked = self._search(query, k, groups, hidden)
+        chunk ids are searched as if absent: the answer gate is fitted on questions whose answer is gone.
+        `context` (the question a follow-up continues) helps find the passages; the evidence is judged
+        on `query` alone, since that is what the user now asks."""
+        hits, ranked = self._search(f"{context} {query}".strip(), k, groups, hidden)
         if ranked is None:
             return hits, Evidence(0.0, (), ())
         hits, overviews = self._follow_links(hits, ranked)
@@ -202,7 +207,8 @@ class KnowledgeIndex:
             vectors = embed_texts(self._embedder, texts, len(texts))
             return [float(c) for c in vectors @ ranked.q[0]]
 
-        evidence = self._judge.judge(query, ranked.analyzed, hits, overviews, similarity)
+        analyzed = self._queries.analyze(query, self._vocabulary.correct) if context else ranked.analyzed
+        evidence = self._judge.judge(query, analyzed, hits, overviews, similarity)
         return hits, self._with_pointers(evidence, ranked.mask)
 
     def _with_pointers(self, evidence: Evidence, mask: npt.NDArray[np.bool_]) -> Evidence:

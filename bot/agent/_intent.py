@@ -33,7 +33,8 @@ class Thresholds:
 class IntentData:
     questions: tuple[str, ...]
     human: tuple[str, ...]
-    thresholds: Thresholds
+    # per language: the bundled model learnt English, and Spanish sentences sit closer to each other
+    thresholds: Mapping[str, Thresholds]
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +44,10 @@ def bundled_intents() -> IntentData:
     return IntentData(
         tuple(map(str, data["questions"])),
         tuple(map(str, data["human"])),
-        Thresholds(**{k: float(v) for k, v in data["thresholds"].items()}),
+        {
+            str(lang): Thresholds(**{k: float(v) for k, v in values.items()})
+            for lang, values in data["thresholds"].items()
+        },
     )
 
 
@@ -59,18 +63,17 @@ class IntentReader:
         q = self._embed([text])[0]
         return {name: _score(self._vectors(tuple(ex)) @ q) for name, ex in classes.items() if ex}
 
-    @property
-    def thresholds(self) -> Thresholds:
-        return self.data.thresholds
+    def thresholds(self, lang: str) -> Thresholds:
+        return self.data.thresholds.get(lang) or self.data.thresholds["en"]
 
-    def choose(self, text: str, examples: Mapping[str, Sequence[str]]) -> str | None:
+    def choose(self, text: str, examples: Mapping[str, Sequence[str]], lang: str = "en") -> str | None:
         """By meaning alone: the tool (or `escalate_to_human`) the message asks for, or None."""
         scores = self.scores(text, examples)
         question = scores.pop(QUESTIONS, 0.0)
         if not scores:
             return None
         best = max(scores, key=lambda name: scores[name])
-        t = self.thresholds
+        t = self.thresholds(lang)
         return best if scores[best] >= t.floor and scores[best] - question >= t.margin else None
 
     def _vectors(self, examples: tuple[str, ...]) -> Vectors:

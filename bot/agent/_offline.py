@@ -91,10 +91,10 @@ class OfflineLLM(FunctionCallingLLM):
                 "date" if route.missing[0] in ("start", "end") else route.missing[0], "missing_comment"
             )
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say(key, lang))
-        query = text
+        arguments = {"query": text}
         if len(user_turns) > 1 and self._router.is_follow_up(text):
-            query = f"{user_turns[-2].content} {text}"
-        return _call("search_norms", {"query": query})
+            arguments["context"] = str(user_turns[-2].content or "")
+        return _call("search_norms", arguments)
 
     def _after_tool(
         self,

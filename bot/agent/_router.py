@@ -73,6 +73,7 @@ class Route:
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    read_from_message: bool = False  # a required argument came from something specific the user wrote
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Reading:
     scores: dict[str, float]  # closeness by meaning to each tool's examples (and to asking for a person)
     lexical: str | None  # the tool whose own words the message uses
     routes: dict[str, Route]  # each tool with the arguments read from the message
-    filled: frozenset[str]  # tools that take arguments and found them all
+    filled: frozenset[str]  # tools whose required arguments were all found, one of them in specific words
 
 
 class Router:
@@ -115,7 +116,11 @@ class Router:
             return None
         dates = find_date_range(text, today)
         routes = {spec.name: self._arguments(spec, text, dates) for spec in tools}
-        filled = frozenset(spec.name for spec in tools if spec.required and not routes[spec.name].missing)
+        filled = frozenset(
+            spec.name
+            for spec in tools
+            if not routes[spec.name].missing and routes[spec.name].read_from_message
+        )
         scores: dict[str, float] = {}
         question = 0.0
         if self._intents is not None:
@@ -124,7 +129,8 @@ class Router:
         return Reading(question, scores, self._lexical(text, tools), routes, filled)
 
     def decide(self, reading: Reading, text: str, thresholds: Thresholds | None = None) -> Route | None:
-        t = thresholds or (self._intents.thresholds if self._intents is not None else None)
+        lang = detect_language(text)
+        t = thresholds or (self._intents.thresholds(lang) if self._intents is not None else None)
         if t is None or not reading.scores:
             chosen = reading.lexical
         else:
@@ -178,6 +184,7 @@ class Router:
             value = _extract(name, prop, text, folded, dates)
             if value is not None:
                 route.arguments[name] = value
+                route.read_from_message |= name in spec.required and _specific(prop, value)
             elif name in spec.required:
                 route.missing.append(name)
         return route
@@ -205,6 +212,13 @@ def _coverage(message: set[str], example: set[str], weights: Mapping[str, float]
 
 def _has_word(folded: str, word: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(fold(word)) + r"(?!\w)", folded) is not None
+
+
+def _specific(prop: Mapping[str, Any], value: Any) -> bool:
+    """A date, a number, a yes/no or a named choice the user wrote; not a default nor their whole text."""
+    if "enum" in prop:
+        return bool(value != prop.get("x-fallback"))
+    return prop.get("type") != "string" or prop.get("format") == "date"
 
 
 def _extract(

@@ -40,7 +40,10 @@ _QUOTES = 3
 
 
 class SearchArgs(BaseModel):
-    query: str = Field(description="The question, in the user's words, with the context of the conversation")
+    query: str = Field(description="The question, in the user's words")
+    context: str = Field(
+        default="", description="The earlier question this one continues, when it is a follow-up ('and if…')"
+    )
 
 
 class EscalateArgs(BaseModel):
@@ -110,7 +113,7 @@ class TurnTools:
         tools += [self._refusal(t) for t in self.denied]
         return tools
 
-    async def search_norms(self, query: str) -> str:
+    async def search_norms(self, query: str, context: str = "") -> str:
         self.state.tools_called.append("search_norms")
         if self.knowledge is None:
             return json.dumps(
@@ -120,7 +123,7 @@ class TurnTools:
             # Off the event loop: embedding takes tens of milliseconds, and the loop must keep acknowledging
             # platform requests meanwhile (Slack wants an answer within 3 s).
             hits, evidence = await asyncio.to_thread(
-                self.knowledge.search_with_evidence, query, 5, self.state.groups
+                self.knowledge.search_with_evidence, query, 5, self.state.groups, context
             )
         except IndexError_ as exc:
             log.error("search failed: %s", exc)

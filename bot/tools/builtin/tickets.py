@@ -234,7 +234,7 @@ def my_tickets(ctx: ToolContext) -> str:
         "Comenta en el ticket 42: sigue igual",
         "Añade al ticket 8 que ya he reiniciado el equipo",
         "add to #77 that it happens on wifi too",
-        "update ticket 31: the screen flickers as well",
+        "add a note to ticket 31: the screen flickers as well",
         "pon en la incidencia 9 que ya he probado otro cable",
     ),
 )

@@ -153,12 +153,11 @@ def request_time_off(
         "What's my vacation balance?",
         "¿En qué estado están mis solicitudes de vacaciones?",
         "Show my time off requests",
-        "how many vacation days have i got left",
         "whats my pto balance",
-        "did my leave request get approved?",
+        "is my leave request still pending?",
         "cuántos días libres me quedan",
         "cómo van mis solicitudes de vacaciones",
-        "¿me han aprobado las vacaciones?",
+        "¿sigue pendiente lo que pedí de vacaciones?",
     ),
 )
 def time_off_status(ctx: ToolContext) -> str:
