@@ -122,7 +122,8 @@ class EvidenceJudge:
             (slot, self._weight(slot)) for slot in analyzed.slots if not self._is_light(slot, analyzed.lang)
         ]
         total = sum(w for _, w in topic)
-        total_known = sum(w for slot, w in topic if self._known(slot))
+        known_slots = [self._known(slot) for slot, _ in topic]
+        total_known = sum(w for (_, w), known in zip(topic, known_slots, strict=True) if known)
         wants_quantity = bool(_QUANTITY.search(query))
         forms = self._short_forms(query, analyzed.lang)
         windows: list[Window] = []
@@ -136,7 +137,10 @@ class EvidenceJudge:
             for position, (text, quote) in enumerate(_windows(hit.chunk.text)):
                 terms = self._terms(text, lang, forms)
                 seen_terms.update(terms)
-                matches = [(self._known(slot), w * _slot_match(slot, terms, heading)) for slot, w in topic]
+                matches = [
+                    (known, w * _slot_match(slot, terms, heading))
+                    for (slot, w), known in zip(topic, known_slots, strict=True)
+                ]
                 coverage = sum(m for _, m in matches) / total if total else 0.0
                 known = sum(m for k, m in matches if k) / total_known if total_known else 0.0
                 score = (

@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncGenerator, Generator, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from llama_index.core.base.llms.types import (
@@ -30,7 +31,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.tools import BaseTool
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 from bot import messages
 from bot.agent._prompt import current_facts
@@ -229,4 +230,10 @@ def _called_tool(messages_: Sequence[ChatMessage], tool_message: ChatMessage) ->
 
 def _extra(tool: BaseTool) -> dict[str, Any]:
     schema = tool.metadata.fn_schema
-    return schema.model_json_schema() if schema is not None else {}
+    return _schema_of(schema) if schema is not None else {}
+
+
+@lru_cache(maxsize=256)
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """A tool's argument schema; the same classes come back every turn."""
+    return model.model_json_schema()

@@ -91,6 +91,7 @@ class Router:
     def __init__(self, analyzer: Analyzer | None = None, intents: IntentReader | None = None) -> None:
         self._analyzer = analyzer or Analyzer()
         self._intents = intents  # by meaning, when the sentence model is at hand
+        self._example_terms: dict[str, list[str]] = {}
         # Question words and courtesy ("cuántos", "how much", "por favor") say nothing about the tool.
         self._light: dict[Language, frozenset[str]] = {
             lang: frozenset(self._analyzer.stem(sorted(_NOT_A_CUE), lang)) for lang in ("es", "en")
@@ -194,7 +195,11 @@ class Router:
         return [t for t in self._analyzer.terms(text, lang) if t not in light]
 
     def _both(self, text: str) -> list[str]:
-        return self._terms(text, detect_language(text))
+        """An example's terms; examples are the same every turn, so each is analysed once."""
+        cached = self._example_terms.get(text)
+        if cached is None:
+            cached = self._example_terms[text] = self._terms(text, detect_language(text))
+        return cached
 
     def _term_tools(self, tools: Sequence[ToolSpec]) -> dict[str, set[str]]:
         owners: dict[str, set[str]] = {}
