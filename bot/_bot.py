@@ -85,7 +85,7 @@ class Bot:
         kb = knowledge or KnowledgeBase(settings.home, settings.knowledge)
         registry = ToolRegistry.load(settings.plugins, settings.permissions)
         # Meaning thresholds were measured on the bundled model; with any other the tools' words decide.
-        intents = IntentReader(kb.embed) if llm is None and kb.uses_bundled_model() else None
+        intents = IntentReader(kb.embed, applies=kb.uses_bundled_model)
         model = llm or build_llm(settings.llm, Router(kb.analyzer, intents))
         return cls(settings, db, kb, registry, model, live_policy)
 

@@ -52,10 +52,21 @@ def bundled_intents() -> IntentData:
 
 
 class IntentReader:
-    def __init__(self, embed: Embed, data: IntentData | None = None) -> None:
+    def __init__(
+        self, embed: Embed, data: IntentData | None = None, applies: Callable[[], bool] | None = None
+    ) -> None:
+        """`applies` says, when first needed, whether the thresholds hold for the model behind `embed`
+        (asked late so that building the bot does not load the model)."""
         self._embed = embed
         self.data = data or bundled_intents()
         self._cache: dict[tuple[str, ...], Vectors] = {}
+        self._applies = applies
+        self._applicable: bool | None = None
+
+    def applicable(self) -> bool:
+        if self._applicable is None:
+            self._applicable = self._applies() if self._applies is not None else True
+        return self._applicable
 
     def scores(self, text: str, examples: Mapping[str, Sequence[str]]) -> dict[str, float]:
         """Each class's closeness to `text`: the tools', the norms questions' and asking for a person."""

@@ -124,7 +124,7 @@ class Router:
         )
         scores: dict[str, float] = {}
         question = 0.0
-        if self._intents is not None:
+        if self._intents is not None and self._intents.applicable():
             scores = self._intents.scores(text, {spec.name: spec.examples for spec in tools})
             question = scores.pop(QUESTIONS, 0.0)
         return Reading(question, scores, self._lexical(text, tools), routes, filled)
