@@ -1,8 +1,9 @@
 """Choose the router's thresholds on data, and report them.
 
 Development data: the shared `actions.jsonl` requests, the development half of our own informal requests
-(`benchmarks/questions/own-informal-actions.dev.jsonl`) and every norms question of the shared convenio
-and Ultralytics sets and of our own development questions (all must go to the search, never to a tool).
+(`benchmarks/questions/own-informal-actions.dev.jsonl`) and every norms question of the shared sets
+(convenio, Ultralytics, 18F, informal) and of our own development questions (all must go to the search,
+never to a tool).
 Every message is read once by the real `Router` (meaning, the tools' own words, the arguments); each
 combination of thresholds then decides every message, and the one kept routes the most messages right
 among those that send no norms question to a tool. The shared informal requests and our holdout half are
@@ -43,8 +44,9 @@ def development_items() -> list[QAItem]:
     for path in (OWN / "own-informal-actions.dev.jsonl", OWN / "own-informal-qa.dev.jsonl"):
         if path.exists():
             items += load_qa(path)
-    for name in ("convenio-tic-xix-es.jsonl", "ultralytics-handbook.jsonl"):
+    for name in ("convenio-tic-xix-es.jsonl", "ultralytics-handbook.jsonl", "18f-handbook.silver.jsonl"):
         items += load_qa(qa / name)
+    items += [i for i in load_qa(qa / "informal-qa.jsonl") if not i.is_action]  # questions only
     return items
 
 

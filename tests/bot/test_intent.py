@@ -73,7 +73,7 @@ def specs() -> list[ToolSpec]:
 @pytest.mark.parametrize(
     ("text", "tool"),
     [
-        ("abre una incidencia, la impresora no imprime", "open_ticket"),
+        ("la calefacción no funciona, abrid una incidencia a mantenimiento", "open_ticket"),
         ("hows my ticket 5521 going", "ticket_status"),
         ("whats my remaining pto balance", "time_off_status"),
         ("off sick tomorrow", "request_time_off"),
@@ -89,3 +89,23 @@ def test_requests_are_read_by_meaning_with_the_bundled_model(
 ) -> None:
     route = meaning_router.route(text, specs, TUESDAY)
     assert (route.tool if route is not None else None) == tool
+
+
+@pytest.mark.model
+def test_the_meaning_router_takes_no_shared_norms_question_for_an_action(
+    meaning_router: Router, specs: list[ToolSpec]
+) -> None:
+    from knowledge._evaluation import load_qa
+    from tests.conftest import shared_or_skip
+
+    questions = [
+        item.question
+        for name in ("convenio-tic-xix-es", "ultralytics-handbook", "18f-handbook.silver", "informal-qa")
+        for item in load_qa(shared_or_skip("qa", f"{name}.jsonl"))
+        if not item.is_action
+    ]
+    assert len(questions) > 250
+    routed = [
+        q for q in questions if (r := meaning_router.route(q, specs, TUESDAY)) is not None and not r.missing
+    ]
+    assert routed == []
