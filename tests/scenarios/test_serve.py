@@ -52,9 +52,9 @@ async def test_serve_answers_a_signed_mention_over_http(tmp_path: Path) -> None:
                 response = await slack.event(body)
                 ack_ms = (time.perf_counter() - started) * 1000
                 assert response.status == 200 and ack_ms < 3000
+                # How soon the first answer comes after /readyz is a benchmark figure (slack_load),
+                # not a timed test: on a busy machine it says nothing about the code.
                 (posted,) = await fake.wait_for("chat.postMessage", timeout=30)
-                # The model and the index were loaded before /readyz said so: the first answer is quick.
-                assert time.perf_counter() - started < 3
                 assert posted["channel"] == "C111" and "25 working days" in posted["text"]
         finally:
             process.terminate()
