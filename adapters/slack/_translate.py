@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 
+from adapters._shapes import first_problem
 from bot import IncomingMessage
 
 PLATFORM = "slack"
@@ -54,11 +55,7 @@ _BODY = jsonschema.Draft202012Validator(BODY_SHAPE)
 
 def shape_problem(body: Any) -> str:
     """Why Bolt could not route `body`, or "" when it can (the first problem, for the log)."""
-    error = jsonschema.exceptions.best_match(_BODY.iter_errors(body))
-    if error is None:
-        return ""
-    where = "/".join(str(part) for part in error.absolute_path) or "body"
-    return f"{where}: {error.validator} {error.validator_value!r}"[:200]
+    return first_problem(_BODY, body, "body")
 
 
 def to_incoming(event: dict[str, Any], body: dict[str, Any], bot_user_id: str = "") -> IncomingMessage:

@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 from botbuilder.schema import Activity
 
+from adapters._shapes import first_problem
 from bot import IncomingMessage
 
 PLATFORM = "teams"
@@ -61,11 +62,7 @@ _VALIDATOR = jsonschema.Draft7Validator(ACTIVITY_SHAPE)
 
 def shape_problem(body: Any) -> str:
     """Why the handler could not act on `body`, or "" when it can (the first problem, for the log)."""
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(body))
-    if error is None:
-        return ""
-    where = "/".join(str(part) for part in error.absolute_path) or "activity"
-    return f"{where}: {error.validator} {error.validator_value!r}"[:200]
+    return first_problem(_VALIDATOR, body, "activity")
 
 
 def without_own_mention(activity: Activity) -> str:
