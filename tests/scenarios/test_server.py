@@ -81,7 +81,6 @@ async def test_a_stalled_network_delays_only_the_teams_request_it_belongs_to(
                     )
                 )
                 await asyncio.sleep(0.3)  # the Teams request is now waiting on the stalled key fetch
-                started = time.perf_counter()
                 async with session.get(base + "healthz") as health:
                     assert health.status == 200
                 slack = SlackEnv(fake, None, None, base + "slack/events", session)  # type: ignore[arg-type]
@@ -89,7 +88,7 @@ async def test_a_stalled_network_delays_only_the_teams_request_it_belongs_to(
                     await slack.event(_mention("How many vacation days do I get?", "EvStall"))
                 ).status == 200
                 await fake.wait_for("chat.postMessage")
-                assert time.perf_counter() - started < 2.5 and not teams.done()
+                assert not teams.done()  # Slack was answered while the Teams request still waits
                 refused = await teams
                 assert refused.status == 503
                 assert connector.sent == []
@@ -192,10 +191,9 @@ async def test_ready_only_once_the_model_and_index_are_loaded_and_the_database_a
                         "database": "reachable",
                     }
                 slack = SlackEnv(fake, bot, None, base + "slack/events", session)  # type: ignore[arg-type]
-                started = time.perf_counter()
                 await slack.event(_mention("How many vacation days do I get?", "EvFirst"))
                 await fake.wait_for("chat.postMessage")
-                assert time.perf_counter() - started < 3 and len(loads) == 1
+                assert len(loads) == 1  # loaded once, before ready; how fast is the Slack benchmark's figure
                 bot.db.engine = create_engine("sqlite:////nonexistent-dir/x.db")
                 async with session.get(base + "readyz") as ready:
                     assert ready.status == 503 and (await ready.json())["database"].startswith("unreachable")
@@ -213,7 +211,7 @@ async def test_a_turn_that_hogs_its_loop_delays_no_acknowledgement_nor_healthz(
             original = bot.ahandle
 
             async def hogging(message: Any) -> Any:
-                time.sleep(1.5)  # CPU-bound work inside a turn (embedding, ranking) holds its loop
+                time.sleep(3.0)  # CPU-bound work inside a turn (embedding, ranking) holds its loop
                 return await original(message)
 
             bot.ahandle = hogging  # type: ignore[method-assign]
@@ -227,5 +225,5 @@ async def test_a_turn_that_hogs_its_loop_delays_no_acknowledgement_nor_healthz(
                 async with session.get(base + "healthz") as health:
                     assert health.status == 200
                 assert (await slack.event(_mention("And sick days?", "EvHog2"))).status == 200
-                assert time.perf_counter() - started < 1.0
+                assert time.perf_counter() - started < 2.0  # well inside the 3 s the turn holds its loop
                 await fake.wait_for("chat.postMessage", 2, timeout=15)
