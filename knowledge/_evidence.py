@@ -171,6 +171,8 @@ class EvidenceJudge:
             if not any(all(t in seen_terms for t in alt) for alt in slot.alternatives)
         )
         features = self._features(topic, seen_terms, windows, hits, meaning)
+        spanish = float(analyzed.lang == "es")
+        features.update(spanish=spanish, spanish_dense=spanish * features["dense_top"])
         confidence = self._gate.probability(features) if topic and windows else 0.0
         return Evidence(round(confidence, 3), missing, tuple(windows), features)
 

@@ -32,6 +32,9 @@ FEATURES = (
     "doc_share",  # share of the top passages that come from the best window's document
     "rarest_missing",  # 1 when the question's rarest real word (general frequency) is in no passage
     "rare_missing_share",  # share of the question's real words, weighted by rarity, in no passage
+    # the bundled model learnt English: Spanish texts sit closer together, so its cosines mean less there
+    "spanish",  # 1 for a Spanish question
+    "spanish_dense",  # dense_top for a Spanish question, 0 otherwise
 )
 WORD_FEATURES = (
     "coverage",
