@@ -170,26 +170,27 @@ class EvidenceJudge:
             for slot, _ in topic
             if not any(all(t in seen_terms for t in alt) for alt in slot.alternatives)
         )
-        features = self._features(topic, seen_terms, windows, hits, meaning)
-        spanish = float(analyzed.lang == "es")
-        features.update(spanish=spanish, spanish_dense=spanish * features["dense_top"])
+        features = self._features(topic, known_slots, seen_terms, windows, hits, meaning, analyzed.lang)
         confidence = self._gate.probability(features) if topic and windows else 0.0
         return Evidence(round(confidence, 3), missing, tuple(windows), features)
 
     def _features(
         self,
         topic: list[tuple[Slot, float]],
+        known_slots: list[bool],
         seen: set[str],
         windows: list[Window],
         hits: Sequence[Hit],
         meaning: float,
+        lang: Language,
     ) -> dict[str, float]:
-        known = [(slot, w) for slot, w in topic if self._known(slot)]
-        unknown = [slot for slot, _ in topic if not self._known(slot)]
+        known = [sw for sw, k in zip(topic, known_slots, strict=True) if k]
+        unknown = [slot for (slot, _), k in zip(topic, known_slots, strict=True) if not k]
         total_known = sum(w for _, w in known) or 1.0
         best = windows[0] if windows else None
         seen_known = sum(w for slot, w in known if _seen(slot, seen))
         dense = sorted((h.dense for h in hits), reverse=True)
+        spanish = float(lang == "es")
         # the question's real words by how rare they are in general: "gimnasio" or "toronto" says more
         # than "tiempo" or "company", and a passage lacking it is likely about something else
         real = [
@@ -204,7 +205,7 @@ class EvidenceJudge:
             "seen_known": seen_known / total_known if known else 0.0,
             "specific_missing": float(bool(known) and _most_specific_missing(known, seen)),
             "unknown_words": float(sum(1 for slot in unknown if is_general_word(slot.surface))),
-            "dense_top": max((h.dense for h in hits), default=0.0),
+            "dense_top": dense[0] if dense else 0.0,
             "meaning_best": meaning,
             "dense_gap": dense[0] - sum(dense[1:5]) / max(1, len(dense[1:5])) if dense else 0.0,
             "rarest_missing": float(bool(real) and not _seen(max(real, key=lambda rs: rs[0])[1], seen)),
@@ -214,6 +215,8 @@ class EvidenceJudge:
                 if best and hits
                 else 0.0
             ),
+            "spanish": spanish,
+            "spanish_dense": spanish * (dense[0] if dense else 0.0),
         }
 
     def _known(self, slot: Slot) -> bool:
@@ -309,11 +312,12 @@ def _is_fragment(unit: str) -> bool:
     return unit[0].islower() and not _LIST_ITEM.match(unit)
 
 
-def _windows(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8192)
+def _windows(text: str) -> tuple[tuple[str, str], ...]:
     """(window, quote) pairs. Windows start at every sentence and run on to a second one; list items are
     short, so a window keeps taking them until it holds enough ("Grupo A: seis meses." alone says
     little). The quote adds the sentences either side when they fit: the answer often sits beside the
-    sentence that names the topic."""
+    sentence that names the topic. Cached by text: the same passages come back search after search."""
     units = [u.strip() for block in _blocks(text) for u in _SENTENCE.split(block) if words(u)]
     out = []
     for i in range(len(units)):
@@ -329,7 +333,7 @@ def _windows(text: str) -> list[tuple[str, str]]:
         if len(words(window)) < 3:
             continue
         out.append((window[:_MAX_WINDOW_CHARS], _quote(units, i, taken, window[:_MAX_WINDOW_CHARS])))
-    return out
+    return tuple(out)
 
 
 def _quote(units: list[str], first: int, taken: int, window: str) -> str:

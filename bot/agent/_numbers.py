@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from bot.agent._dates import duckling_readings
 from knowledge import fold
@@ -32,7 +33,7 @@ def find_reference(text: str, anchors: Sequence[str]) -> int | None:
     """
     folded = fold(text)
     found = list(_NUMBER.finditer(folded))
-    taken = _measured(folded) if found else []
+    taken = _measured(folded) if found else ()
     numbers = [
         (m.start("n"), m.end("n"), int(m.group("n")))
         for m in found
@@ -45,15 +46,17 @@ def find_reference(text: str, anchors: Sequence[str]) -> int | None:
     return values.pop() if len(values) == 1 else None
 
 
-def _measured(folded: str) -> list[tuple[int, int]]:
-    """Spans Duckling reads as a date, time, duration, amount or quantity."""
+@lru_cache(maxsize=256)
+def _measured(folded: str) -> tuple[tuple[int, int], ...]:
+    """Spans Duckling reads as a date, time, duration, amount or quantity. Cached: every tool with a
+    number argument asks about the same message."""
     spans = []
     for item in duckling_readings(folded, _ANY_DAY, ("es", "en"), _NOT_REFERENCES):
         # A number alone is a reference Duckling may also take for a year or an hour ("ticket 2045").
         if item["dim"] == "time" and _BARE_NUMBER.fullmatch(item["body"]):
             continue
         spans.append((int(item["start"]), int(item["end"])))
-    return spans
+    return tuple(spans)
 
 
 def _after_anchor(folded: str, start: int, anchors: Sequence[str]) -> bool:
