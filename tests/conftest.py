@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from knowledge import KnowledgeBase, KnowledgeSettings, sample_corpus_path
 from knowledge.testing import HashingEmbedding
 
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "eval-data"
 
 
@@ -46,3 +50,19 @@ def shared_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared evaluation data not found at {path} (needs ../shared beside the project)")
     return path
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A private schema on the real server, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES)
+    try:
+        with admin.begin() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc.orig})")
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

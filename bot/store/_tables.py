@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.types import utcnow
@@ -39,6 +39,7 @@ class Turn(SQLModel, table=True):
     case_id: int | None = None
     citations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     latency_ms: float = 0.0
+    correlation_id: str = Field(default="", index=True)  # carried from the platform event to the logs
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -81,7 +82,8 @@ class CaseMessage(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only: the application inserts and reads these rows, nothing updates or deletes them."""
+    """Append-only: the application inserts and reads these rows, nothing updates or deletes them (on
+    PostgreSQL a trigger refuses both, whoever asks)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -91,6 +93,7 @@ class AuditEntry(SQLModel, table=True):
     arguments: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     result: str = ""
     turn_id: int | None = None
+    correlation_id: str = Field(default="", index=True)
 
 
 class Feedback(SQLModel, table=True):
@@ -152,6 +155,8 @@ class TimeOffRequest(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """Posts an adapter owes a platform (case announcements, relays); kept until delivered."""
 
+    __table_args__ = (Index("ix_outbox_undelivered", "delivered_at", "next_attempt_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -160,6 +165,10 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
     last_error: str = ""
+    # A worker's claim while it sends: nobody else takes the item until `claimed_until`, so a killed
+    # worker's items go to another worker once the lease runs out.
+    claimed_by: str = ""
+    claimed_until: datetime | None = None
 
 
 class DigestRun(SQLModel, table=True):
@@ -175,3 +184,31 @@ class ConversationRef(SQLModel, table=True):
     conversation_id: str = Field(primary_key=True)
     reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Lease(SQLModel, table=True):
+    """A named piece of work one worker does at a time (a reindex): held until `until`, renewed while
+    the work runs, and free again when a killed holder stops renewing it."""
+
+    name: str = Field(primary_key=True)
+    holder: str = ""
+    until: datetime = Field(default_factory=utcnow)
+    acquired_at: datetime = Field(default_factory=utcnow)
+
+
+class IndexSnapshot(SQLModel, table=True):
+    """Snapshots written to the shared store, newest current: every worker switches to the newest."""
+
+    snapshot_id: str = Field(primary_key=True)
+    recorded_at: datetime = Field(default_factory=utcnow, index=True)
+    worker: str = ""
+    chunks: int = 0
+    documents: int = 0
+
+
+class RateHit(SQLModel, table=True):
+    """One message a user sent, counted against the per-user limit by every worker."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
