@@ -2,7 +2,7 @@
 # The whole test suite: lint, format, types, then pytest (unit, scenario and model-backed tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV_EXTRAS=dev source scripts/_venv.sh
+source scripts/_venv.sh
 ruff check .
 ruff format --check .
 mypy
