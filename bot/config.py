@@ -5,13 +5,19 @@ Nothing below the CLI reads the environment: code takes the small value objects 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from knowledge import KnowledgeSettings
 
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BACKOFFICE_",
         env_nested_delimiter="__",
+        # Secret files (Docker or Kubernetes secrets): one file per setting, named like the variable
+        # without its prefix (`slack__bot_token`), in BACKOFFICE_SECRETS_DIR (default /run/secrets).
+        secrets_nested_delimiter="__",
+        secrets_dir_missing="ok",
         extra="forbid",
     )
 
@@ -151,8 +161,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The YAML file arrives as init kwargs; the environment must win over it.
-        return (env_settings, init_settings)
+        # The YAML file arrives as init kwargs; the environment, then secret files, win over it.
+        return (
+            env_settings,
+            NestedSecretsSettingsSource(file_secret_settings, secrets_prefix=""),
+            init_settings,
+        )
 
     @model_validator(mode="after")
     def _access_groups(self) -> Settings:
@@ -177,6 +191,11 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]
     return merged
 
 
+def secrets_dir() -> Path:
+    """Where secret files are read from: BACKOFFICE_SECRETS_DIR, else /run/secrets (Docker's place)."""
+    return Path(os.environ.get("BACKOFFICE_SECRETS_DIR") or "/run/secrets")
+
+
 def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
     """Build the settings from an optional YAML file, the environment, then explicit overrides."""
     data: dict[str, Any] = {}
@@ -189,7 +208,7 @@ def load_settings(config_file: Path | None = None, overrides: Mapping[str, Any] 
             raise ConfigError(f"config file {config_file} must hold a mapping at the top level")
         data.update(loaded)
     try:
-        settings = Settings(**data)
+        settings = Settings(**data, _secrets_dir=secrets_dir())  # type: ignore[call-arg]
         if overrides:
             # model_validate skips the environment, so explicit overrides (flags, tests) win over it.
             settings = Settings.model_validate(_merge(settings.model_dump(), overrides))

@@ -31,6 +31,26 @@ def test_yaml_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert settings.groups == {"hr": ["slack:U1"]}
 
 
+def test_secrets_come_from_files_under_the_environment_and_over_the_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docker and Kubernetes hand secrets over as files: one per setting, named like the variable."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "slack__bot_token").write_text("xoxb-from-a-file\n")
+    (secrets / "slack__signing_secret").write_text("signing-from-a-file")
+    (secrets / "teams__app_password").write_text("password-from-a-file")
+    config = tmp_path / "backoffice.yaml"
+    config.write_text("slack:\n  bot_token: xoxb-in-yaml\n  human_channel: CHUMAN\n")
+    monkeypatch.setenv("BACKOFFICE_SECRETS_DIR", str(secrets))
+    monkeypatch.setenv("BACKOFFICE_SLACK__SIGNING_SECRET", "signing-from-the-environment")
+    settings = load_settings(config)
+    assert settings.slack.bot_token == "xoxb-from-a-file"  # the file wins over the YAML
+    assert settings.slack.signing_secret == "signing-from-the-environment"  # the environment over both
+    assert settings.teams.app_password == "password-from-a-file"
+    assert settings.slack.human_channel == "CHUMAN"  # the rest of the YAML still applies
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
