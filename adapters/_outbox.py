@@ -1,5 +1,6 @@
 """Delivering a platform's outbox: woken at once when something is queued, else on a timer. The worker
-reads only its platform's items and hands each to `send`; failures are postponed, never dropped."""
+claims only its platform's items and hands each to `send`; failures are postponed, never dropped. Other
+workers on the same database never receive an item this one holds, and take it if this one dies."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from bot import outbox
 from bot.store import Database, Outbox
 
 log = logging.getLogger(__name__)
+
+_BATCH = 50
 
 
 def _no_hint(_: Exception) -> float | None:
@@ -33,29 +36,45 @@ class OutboxWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def drain(self) -> int:
-        """Send every due item of ours; returns how many were delivered."""
+    async def drain(self, lease_s: float = outbox.LEASE_S) -> int:
+        """Send every due item of ours, a claimed batch at a time; returns how many were delivered."""
         sent = 0
-        for item in outbox.due(self._db, self._platform):
+        while not self._stopping:
+            batch = outbox.claim(self._db, self._platform, lease_s=lease_s, limit=_BATCH)
+            sent += await self._deliver(batch, lease_s)
+            if len(batch) < _BATCH:
+                break
+        return sent
+
+    async def _deliver(self, batch: list[Outbox], lease_s: float) -> int:
+        sent = 0
+        for position, item in enumerate(batch):
+            item_id = item.id or 0
+            if self._stopping:  # another worker need not wait out the lease for what we will not send
+                outbox.release(self._db, [i.id or 0 for i in batch[position:]])
+                break
+            # A slow batch can outlast its lease: send only what is still ours, with a fresh lease.
+            if not outbox.renew(self._db, item_id, lease_s=lease_s):
+                log.info("outbox item %s went to another worker while this one was busy", item_id)
+                continue
             try:
                 await self._send(item)
             except Exception as exc:  # network, rate limit, a channel that is gone: try again later
-                outbox.postpone(
-                    self._db, item.id or 0, f"{type(exc).__name__}: {exc}", self._retry_after(exc)
-                )
+                outbox.postpone(self._db, item, f"{type(exc).__name__}: {exc}", self._retry_after(exc))
                 continue
-            outbox.delivered(self._db, item.id or 0)
+            outbox.delivered(self._db, item_id)
             sent += 1
         return sent
 
-    async def run(self, interval_s: float) -> None:
+    async def run(self, interval_s: float, lease_s: float = outbox.LEASE_S) -> None:
+        """Deliver until stopped; `lease_s`: how long a claim keeps other workers off an item."""
         try:
             outbox.adopt_unlabelled(self._db)
         except Exception as exc:  # the database is down: the loop below keeps trying the rest
             log.warning("could not label older outbox items: %s", exc)
         while not self._stopping:
             try:
-                await self.drain()
+                await self.drain(lease_s)
             except Exception as exc:  # the database is down: the loop must outlive it
                 log.warning("the %s outbox could not be read: %s", self._platform, exc)
             try:
@@ -65,7 +84,8 @@ class OutboxWorker:
             self._wake.clear()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
-        """Let a delivery in flight finish (a post cut in half leaves the platform's connection hanging)."""
+        """Let a delivery in flight finish (a post cut in half leaves the platform's connection hanging)
+        and give back the rest of the batch."""
         self._stopping = True
         self._wake.set()
         await task

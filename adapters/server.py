@@ -106,9 +106,9 @@ class Server:
                 self._closers.append(await adapter.start_socket_mode())
             else:
                 adapter.add_routes(self.web_app)
-            worker = adapter.outbox
+            worker, server = adapter.outbox, self.settings.server
             self._outboxes.append(
-                (worker, asyncio.create_task(worker.run(self.settings.server.outbox_interval_s)))
+                (worker, asyncio.create_task(worker.run(server.outbox_interval_s, server.outbox_lease_s)))
             )
         self._schedule_digest()
 

@@ -118,6 +118,9 @@ class ServerSettings(BaseModel):
     host: str = "0.0.0.0"
     port: int = Field(default=3978, ge=1, le=65535)
     outbox_interval_s: float = Field(default=5.0, gt=0)
+    # How long a worker's claim on the outbox items it is sending lasts: a killed worker's items wait
+    # this long before another worker sends them.
+    outbox_lease_s: float = Field(default=60.0, gt=0)
 
 
 class Settings(BaseSettings):

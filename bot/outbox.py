@@ -1,17 +1,37 @@
-"""Posts owed to a platform, kept until delivered: a failed post is retried later, never dropped."""
+"""Posts owed to a platform, kept until delivered: a failed post is retried later, never dropped.
+
+Several workers share one outbox. A worker claims a batch before sending it (`claim`): the claim names
+the worker and lasts a lease, so no other worker takes those items meanwhile, and a killed worker's items
+go to another once its lease runs out. `delivered`, `postpone`, `renew` and `release` act only on the
+caller's own claim. Every write is one conditional statement, so it is atomic on PostgreSQL and on SQLite
+alike (a read followed by a write would race, and on SQLite would fail instead of waiting for the lock)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from bot import workers
 from bot.store import Case, Database, Outbox
 from bot.types import utcnow
 
-__all__ = ["adopt_unlabelled", "delivered", "due", "enqueue", "postpone"]
+__all__ = [
+    "LEASE_S",
+    "adopt_unlabelled",
+    "claim",
+    "delivered",
+    "enqueue",
+    "postpone",
+    "release",
+    "renew",
+]
 
+LEASE_S = 60.0  # a send takes seconds; a killed worker's items wait this long for another worker
 _MAX_BACKOFF = timedelta(minutes=30)
 
 
@@ -27,50 +47,104 @@ def enqueue(db: Database, kind: str, payload: dict[str, Any], *, delay_s: float 
         return item.id
 
 
-def due(db: Database, platform: str, limit: int = 50) -> list[Outbox]:
-    """`platform`'s undelivered items whose next attempt is due, oldest first. Only its own: items no
-    running adapter can send must never fill the batch and starve the others."""
+def claim(
+    db: Database, platform: str, *, lease_s: float = LEASE_S, limit: int = 50, worker: str = ""
+) -> list[Outbox]:
+    """Take up to `limit` of `platform`'s due, unclaimed items for `lease_s` seconds, oldest first. Only
+    its own platform's: items no running adapter can send must never fill the batch and starve the others.
+    PostgreSQL skips the rows another worker is claiming at this moment instead of waiting for them."""
+    worker = worker or workers.WORKER_ID
+    now = utcnow()
+    free = or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now)
+    candidates = (
+        select(Outbox.id)
+        .where(
+            col(Outbox.delivered_at).is_(None),
+            col(Outbox.next_attempt_at) <= now,
+            Outbox.payload["platform"].as_string() == platform,
+            free,
+        )
+        .order_by(col(Outbox.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # SQLite has no row locks: its UPDATE holds the file's
+    )
+    statement = (
+        update(Outbox)
+        .where(col(Outbox.id).in_(candidates), free)  # checked again: another worker may have won
+        .values(claimed_by=worker, claimed_until=now + timedelta(seconds=lease_s))
+        .returning(Outbox)
+        .execution_options(synchronize_session=False)
+    )
     with db.session() as s:
-        return list(
-            s.exec(
-                select(Outbox)
-                .where(
-                    col(Outbox.delivered_at).is_(None),
-                    col(Outbox.next_attempt_at) <= utcnow(),
-                    Outbox.payload["platform"].as_string() == platform,
-                )
-                .order_by(col(Outbox.id))
-                .limit(limit)
-            ).all()
+        claimed: list[Outbox] = list(s.exec(statement).scalars())
+    return sorted(claimed, key=lambda item: item.id or 0)
+
+
+def renew(db: Database, item_id: int, *, lease_s: float = LEASE_S, worker: str = "") -> bool:
+    """Extend our claim on an item about to be sent; False when it is no longer ours to send (the lease
+    ran out and another worker took it, or it was delivered)."""
+    return _own(
+        db,
+        item_id,
+        worker,
+        col(Outbox.delivered_at).is_(None),
+        claimed_until=utcnow() + timedelta(seconds=lease_s),
+    )
+
+
+def delivered(db: Database, item_id: int, *, worker: str = "") -> bool:
+    """Mark our claimed item sent and let the claim go; False when the claim was not ours."""
+    return _own(db, item_id, worker, delivered_at=utcnow(), claimed_by="", claimed_until=None)
+
+
+def postpone(
+    db: Database, item: Outbox, error: str, retry_after: float | None = None, *, worker: str = ""
+) -> bool:
+    """Try our claimed item again later: after `retry_after` seconds when the platform says so, else with
+    exponential backoff. The claim goes; False when it was not ours."""
+    attempts = item.attempts + 1
+    backoff = min(_MAX_BACKOFF, timedelta(seconds=2**attempts))
+    wait = timedelta(seconds=retry_after) if retry_after else backoff
+    return _own(
+        db,
+        item.id or 0,
+        worker,
+        attempts=attempts,
+        next_attempt_at=utcnow() + wait,
+        last_error=error[:500],
+        claimed_by="",
+        claimed_until=None,
+    )
+
+
+def release(db: Database, item_ids: Iterable[int], *, worker: str = "") -> None:
+    """Give back claimed items we will not send (a worker stopping), so others need not wait the lease."""
+    ids = list(item_ids)
+    if not ids:
+        return
+    with db.session() as s:
+        s.exec(
+            update(Outbox)
+            .where(col(Outbox.id).in_(ids), col(Outbox.claimed_by) == (worker or workers.WORKER_ID))
+            .values(claimed_by="", claimed_until=None)
         )
 
 
-def delivered(db: Database, item_id: int) -> None:
+def _own(db: Database, item_id: int, worker: str, *where: ColumnElement[bool], **values: Any) -> bool:
+    """Update an item only while `worker` holds its claim; whether it did."""
+    statement = (
+        update(Outbox)
+        .where(col(Outbox.id) == item_id, col(Outbox.claimed_by) == (worker or workers.WORKER_ID), *where)
+        .values(**values)
+        .returning(col(Outbox.id))
+    )
     with db.session() as s:
-        item = s.get(Outbox, item_id)
-        if item is not None:
-            item.delivered_at = utcnow()
-
-
-def postpone(db: Database, item_id: int, error: str, retry_after: float | None = None) -> None:
-    """Try again later: after `retry_after` seconds when the platform says so, else exponential backoff."""
-    with db.session() as s:
-        item = s.get(Outbox, item_id)
-        if item is None:
-            return
-        item.attempts += 1
-        wait = (
-            timedelta(seconds=retry_after)
-            if retry_after
-            else min(_MAX_BACKOFF, timedelta(seconds=2**item.attempts))
-        )
-        item.next_attempt_at = utcnow() + wait
-        item.last_error = error[:500]
+        return s.exec(statement).first() is not None
 
 
 def adopt_unlabelled(db: Database) -> int:
     """Label items queued before each item named its platform (a case's items by their case, a kept
-    Slack reply by its kind), so `due` finds them; returns how many were labelled."""
+    Slack reply by its kind), so `claim` finds them; returns how many were labelled."""
     labelled = 0
     with db.session() as s:
         for item in s.exec(select(Outbox).where(col(Outbox.delivered_at).is_(None))).all():
