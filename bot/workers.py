@@ -9,5 +9,19 @@ import socket
 
 __all__ = ["WORKER_ID"]
 
-# hostname:pid:random: the pid alone repeats across containers, the random part across pid reuse.
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+def _name() -> str:
+    # hostname:pid:random: the pid alone repeats across containers, the random part across pid reuse.
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+WORKER_ID = _name()
+
+
+def _renamed_after_fork() -> None:
+    """A forked worker is another worker: read `workers.WORKER_ID` when you use it, not at import."""
+    global WORKER_ID
+    WORKER_ID = _name()
+
+
+os.register_at_fork(after_in_child=_renamed_after_fork)
