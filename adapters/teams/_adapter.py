@@ -117,7 +117,11 @@ class TeamsAdapter:
 
     async def _on_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.exception("Teams turn failed", exc_info=error)
-        await turn_context.send_activity(MessageFactory.text(messages.say("internal_error", self.language)))
+        try:
+            apology = messages.say("internal_error", self.language)
+            await turn_context.send_activity(MessageFactory.text(apology))
+        except Exception as exc:  # the same outage (no connector token, no network) stops the apology too
+            log.warning("could not tell the Teams user the turn failed: %s: %s", type(exc).__name__, exc)
 
     def close(self) -> None:
         self.handler.turns.close()
