@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from adapters.slack._mode import slack_mode
@@ -37,6 +38,7 @@ class Server:
         self.web_app = web.Application()
         self.web_app.router.add_get("/healthz", self._health)
         self.web_app.router.add_get("/readyz", self._ready)
+        self.web_app.router.add_get("/metrics", self._metrics)
         self.adapters: list[Any] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._closers: list[Any] = []
@@ -72,6 +74,11 @@ class Server:
         return web.json_response(
             {"ready": ready, "knowledge": self._knowledge, "database": database}, status=200 if ready else 503
         )
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        """Prometheus' scrape: the core's figures; the outbox and index gauges are read off the loop."""
+        body = await asyncio.to_thread(self.bot.metrics.exposition)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     def _ping_database(self) -> None:
         with self.bot.db.engine.connect() as connection:

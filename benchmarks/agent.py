@@ -55,7 +55,12 @@ def _prepare(name: str, work: Path) -> tuple[Path, list[QAItem]]:
 async def _run(name: str, work: Path) -> dict[str, object]:
     corpus, items = _prepare(name, work)
     home = work / ("home-combined" if name in INFORMAL else f"home-{name}")
-    overrides = {"home": home, "knowledge": {"source": corpus}, "groups": eval_groups(items)}
+    overrides = {
+        "home": home,
+        "knowledge": {"source": corpus},
+        "groups": eval_groups(items),
+        "rate_limit": {"per_minute": 0},  # a measurement asks far faster than a person
+    }
     settings = load_settings(None, overrides)
     bot = Bot.from_settings(settings)
     assert bot.knowledge is not None

@@ -24,14 +24,17 @@ from bot import audit, escalation, messages
 from bot._confirmations import Confirmations
 from bot._conversations import ConversationStore
 from bot._live_policy import LivePolicy
+from bot._logging import correlated, log_turn
 from bot._noise import is_noise
 from bot._replies import build_reply, buttons, plain_reply
 from bot.agent import IntentReader, Router, TurnFacts, TurnPolicy, TurnState, TurnTools, build_llm
 from bot.audit import AuditEvent
 from bot.config import Settings
+from bot.metrics import Metrics
+from bot.ratelimit import rate_limit
 from bot.store import Case, Database, DatabaseUnavailable, Feedback, Turn
 from bot.tools import Policy, ToolContext, ToolRegistry
-from bot.types import Action, IncomingMessage, Outcome, Reply, utcnow
+from bot.types import Action, IncomingMessage, Outcome, Reply, new_correlation_id, utcnow
 from knowledge import KnowledgeBase, Language, detect_language
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,9 @@ class Bot:
             self._context,
             lambda: datetime.now(self._zone).date(),
         )
+        self.metrics = Metrics(db, knowledge)
+        limits = settings.rate_limit
+        self.rate_limit = rate_limit(db, limits.per_minute, settings.redis_url, limits.redis_prefix)
 
     @classmethod
     def from_settings(
@@ -99,13 +105,27 @@ class Bot:
         client = getattr(self.llm, "_aclient", None)
         if client is not None and hasattr(client, "close"):
             await client.close()
+        if self.rate_limit is not None:
+            self.rate_limit.close()
         self.db.dispose()
 
     # --- one message ----------------------------------------------------------------------------------
 
     async def ahandle(self, message: IncomingMessage) -> Reply | None:
         """The reply to `message`, or None when the platform delivered the same event again."""
-        started = time.perf_counter()
+        with correlated(message.correlation_id):
+            started = time.perf_counter()
+            reply = await self._ahandle(message, started)
+            if reply is None:
+                self.metrics.duplicate(message.platform)
+                return None
+            reply.correlation_id = message.correlation_id
+            seconds = time.perf_counter() - started
+            self.metrics.turn(message.platform, reply.outcome, seconds, reply.actions, reply.escalated)
+            log_turn(message.platform, reply, seconds)
+            return reply
+
+    async def _ahandle(self, message: IncomingMessage, started: float) -> Reply | None:
         text = message.text.strip()
         lang: Language = detect_language(text, self._default_lang(message))
         try:
@@ -117,6 +137,10 @@ class Bot:
             limit = self.settings.agent.max_message_chars
             if len(text) > limit:
                 return plain_reply("too_long", lang, Outcome.CLARIFY, length=len(text), limit=limit)
+            if self.rate_limit is not None and not self.rate_limit.allow(message.requester):
+                per_minute = self.settings.rate_limit.per_minute
+                limited = plain_reply("rate_limited", lang, Outcome.RATE_LIMITED, limit=per_minute)
+                return self._stored(message, limited, started)
             if is_noise(text):
                 # Code and emoji have no language of their own: the user's locale or the company's decides.
                 noise = plain_reply("what_do_you_need", self._default_lang(message), Outcome.CLARIFY)
@@ -180,17 +204,23 @@ class Bot:
     async def aconfirm(self, platform: str, user_id: str, confirmation_id: str, accept: bool) -> Reply:
         """The user's answer to a proposed action: run it (once, even if pressed twice) or drop it."""
         requester = f"{platform}:{user_id}"
-        try:
-            default = self.settings.language
-            return await self.confirmations.aanswer(requester, confirmation_id, accept, default)
-        except DatabaseUnavailable as exc:
-            log.error("database unavailable while confirming for %s: %s", requester, exc)
-            return plain_reply("database_down", self.settings.language, Outcome.ERROR)
+        with correlated(new_correlation_id()):
+            try:
+                default = self.settings.language
+                reply = await self.confirmations.aanswer(requester, confirmation_id, accept, default)
+            except DatabaseUnavailable as exc:
+                log.error("database unavailable while confirming for %s: %s", requester, exc)
+                return plain_reply("database_down", self.settings.language, Outcome.ERROR)
+            self.metrics.actions(reply.actions)
+            return reply
 
     async def afeedback(self, platform: str, user_id: str, turn_id: int, value: int) -> None:
         """👍 (+1) or 👎 (-1) on a reply; pressing again changes the vote rather than adding one."""
         voter = f"{platform}:{user_id}"
-        audit.record(self.db, voter, "feedback", AuditEvent.FEEDBACK, {"turn_id": turn_id, "value": value})
+        with correlated(new_correlation_id()):
+            audit.record(
+                self.db, voter, "feedback", AuditEvent.FEEDBACK, {"turn_id": turn_id, "value": value}
+            )
         vote = 1 if value > 0 else -1
         with self.db.session() as s:
             existing = s.exec(
@@ -207,7 +237,17 @@ class Bot:
         lang = turn.lang if turn else self.settings.language
         if turn is None or turn.user_id != f"{platform}:{user_id}":
             return plain_reply("confirmation_not_yours", lang, Outcome.REFUSED)
-        case_id = turn.case_id
+        # The case is about that turn: its audit entries carry the turn's correlation id.
+        with correlated(turn.correlation_id or new_correlation_id()):
+            case_id = self._case_for(turn, platform, user_id, lang)
+        reply = plain_reply("case_opened", lang, Outcome.ESCALATED, case_id=case_id)
+        reply.escalated, reply.case_id = True, case_id
+        return reply
+
+    def _case_for(self, turn: Turn, platform: str, user_id: str, lang: str) -> int:
+        """The case already opened for `turn`, or a new one (pressing twice opens one case)."""
+        assert turn.id is not None
+        turn_id, case_id = turn.id, turn.case_id
         if case_id is None:
             channel_id, thread_id = self.turns.thread_of(turn)
             case_id = escalation.open_case(
@@ -224,9 +264,8 @@ class Bot:
                 turn_id=turn.id,
             )
             self.turns.set_case(turn_id, case_id)
-        reply = plain_reply("case_opened", lang, Outcome.ESCALATED, case_id=case_id)
-        reply.escalated, reply.case_id = True, case_id
-        return reply
+            self.metrics.escalation(platform)
+        return case_id
 
     def close_case(self, human: str, case_id: int) -> tuple[Case, Path | None] | None:
         """A human resolves a case; their last answer becomes a proposed norm in `<home>/proposed-norms`."""

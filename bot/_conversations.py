@@ -90,6 +90,7 @@ class ConversationStore:
                 case_id=reply.case_id,
                 citations=[c.model_dump() for c in reply.citations],
                 latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                correlation_id=message.correlation_id,
             )
             s.add(turn)
             s.flush()

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot._logging import current_correlation_id
 from bot.store import AuditEntry, Database
 
 __all__ = ["AuditEvent", "entries", "record"]
@@ -48,6 +49,8 @@ def record(
                 arguments=dict(arguments or {}),
                 result=result[:2000],
                 turn_id=turn_id,
+                # the turn it happened in, as its log lines and its Turn row name it
+                correlation_id=current_correlation_id(),
             )
         )
 

@@ -211,6 +211,8 @@ def evaluate(
                 "database_url": "",
                 "knowledge": knowledge,
                 "groups": eval_groups(items),
+                # hundreds of questions from a few users in a minute: a measurement, not a flood
+                "rate_limit": base.rate_limit.model_copy(update={"per_minute": 0}),
             }
         )
         kb = KnowledgeBase(settings.home, knowledge)
@@ -424,13 +426,13 @@ def _post_digest(settings: Settings, week: str) -> None:
 @app.command()
 def serve(config: ConfigOption = None) -> None:
     """Start the configured adapters (Slack Socket Mode or HTTP, Teams), the outbox and the digest job."""
-    import logging
     import signal
 
     from adapters.server import check_settings, serve_forever
+    from bot._logging import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(config)
+    configure_logging(settings.server.log_format)
     if not (settings.slack.enabled or settings.teams.enabled):
         err.print(messages.SERVE_NOTHING)
         raise typer.Exit(2)

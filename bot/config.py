@@ -25,6 +25,7 @@ __all__ = [
     "AgentSettings",
     "ConfigError",
     "DigestSettings",
+    "RateLimitSettings",
     "ServerSettings",
     "SlackSettings",
     "TeamsSettings",
@@ -121,6 +122,15 @@ class ServerSettings(BaseModel):
     # How long a worker's claim on the outbox items it is sending lasts: a killed worker's items wait
     # this long before another worker sends them.
     outbox_lease_s: float = Field(default=60.0, gt=0)
+    # json: one object a line with the turn's correlation id, for a log store; text: for a person reading
+    log_format: Literal["json", "text"] = "json"
+
+
+class RateLimitSettings(BaseModel):
+    """How many messages a user may send a minute, counted across every worker (0: no limit)."""
+
+    per_minute: int = Field(default=20, ge=0)
+    redis_prefix: str = "backoffice:ratelimit:"  # keys in Redis, when `redis_url` is set
 
 
 class Settings(BaseSettings):
@@ -146,6 +156,8 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    redis_url: str = ""  # redis://host:6379/0: rate limits counted there rather than in the database
     # group name -> user ids ("slack:U123", "teams:29:abc", "console:alice")
     groups: dict[str, list[str]] = Field(default_factory=dict)
     # permission -> groups that hold it ("*" is everyone); plugin tools name the permission they need

@@ -97,6 +97,12 @@ _USER: dict[str, dict[str, str]] = {
         "es": "No he podido completar la acción por un error interno; queda registrado y lo revisaremos.",
         "en": "I couldn't complete that because of an internal error; it has been logged for review.",
     },
+    "rate_limited": {
+        "es": "Me estás escribiendo muy rápido: más de {limit} mensajes en un minuto. Espera un momento y "
+        "vuelve a preguntarme; te responderé encantado.",
+        "en": "You're writing faster than I can keep up with: more than {limit} messages in a minute. "
+        "Please wait a moment and ask again; I'll be glad to help.",
+    },
     "database_down": {
         "es": "Ahora mismo no puedo acceder a mis datos. Inténtalo de nuevo en unos minutos.",
         "en": "I can't reach my records right now. Please try again in a few minutes.",

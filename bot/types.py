@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 __all__ = [
     "Action",
@@ -18,6 +19,7 @@ __all__ = [
     "Outcome",
     "Reply",
     "clean_text",
+    "new_correlation_id",
     "utcnow",
 ]
 
@@ -29,6 +31,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def utcnow() -> datetime:
     """Aware UTC, what every table stores; local time exists only at the edges (dates users type, digests)."""
     return datetime.now(UTC)
+
+
+def new_correlation_id() -> str:
+    """An id for work that no platform event names (a console line, a button press)."""
+    return uuid.uuid4().hex
 
 
 def clean_text(text: str) -> str:
@@ -54,11 +61,20 @@ class IncomingMessage(BaseModel):
     event_id: str = ""  # the platform's id for this delivery, for de-duplication
     received_at: datetime = Field(default_factory=utcnow)
     lang_hint: str = ""  # the platform's locale for this user, when it tells
+    # Follows the turn through the logs, the Turn row, the audit trail and the reply: the platform's
+    # event id when there is one (an operator can look the event up there), a fresh id otherwise.
+    correlation_id: str = ""
 
     @field_validator("text", "user_name", "user_id", "channel_id", "thread_id", "event_id")
     @classmethod
     def _clean(cls, value: str) -> str:
         return clean_text(value)
+
+    @model_validator(mode="after")
+    def _correlated(self) -> IncomingMessage:
+        if not self.correlation_id:
+            self.correlation_id = self.event_id[:100] or new_correlation_id()
+        return self
 
     @property
     def requester(self) -> str:
@@ -88,6 +104,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # the requester may not do that
     CLARIFY = "clarify"  # the bot asked for something it needs
     CANCELLED = "cancelled"
+    RATE_LIMITED = "rate_limited"  # the user sent more than the per-minute limit: asked to wait
     ERROR = "error"
 
 
@@ -126,3 +143,4 @@ class Reply(BaseModel):
     confidence: float = 0.0
     buttons: list[Button] = Field(default_factory=list)
     turn_id: int | None = None
+    correlation_id: str = ""  # the turn's, so an adapter's log lines about delivering it can name it
