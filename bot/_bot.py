@@ -85,9 +85,19 @@ class Bot:
         knowledge: KnowledgeBase | None = None,
         llm: FunctionCallingLLM | None = None,
         live_policy: LivePolicy | None = None,
+        migrate: bool = True,
     ) -> Bot:
+        """With `migrate` false the schema must already be the newest (SchemaOutdated otherwise): a shared
+        database changes only by `backoffice db upgrade`, never because a worker started."""
         db = Database(settings.effective_database_url)
-        db.migrate()
+        try:
+            if migrate:
+                db.migrate()
+            else:
+                db.require_newest_schema()
+        except Exception:
+            db.dispose()
+            raise
         kb = knowledge or KnowledgeBase(settings.home, settings.knowledge)
         registry = ToolRegistry.load(settings.plugins, settings.permissions)
         # Meaning thresholds were measured on the bundled model; with any other the tools' words decide.

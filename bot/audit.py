@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TextIO
 
 from sqlmodel import col, select
 
 from bot._logging import current_correlation_id
 from bot.store import AuditEntry, Database
 
-__all__ = ["AuditEvent", "entries", "record"]
+__all__ = ["AuditEvent", "ExportFormat", "entries", "export", "record"]
 
 
 class AuditEvent(StrEnum):
@@ -61,3 +64,48 @@ def entries(db: Database, actor: str | None = None, limit: int = 200) -> list[Au
         if actor is not None:
             query = query.where(AuditEntry.actor == actor)
         return list(s.exec(query).all())
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+_EXPORT_FIELDS = ("id", "at", "actor", "tool", "event", "arguments", "result", "turn_id", "correlation_id")
+
+
+def export(db: Database, since: datetime, out: TextIO, fmt: ExportFormat, batch: int = 1000) -> int:
+    """Write every entry recorded at or after `since` (aware) to `out`, oldest first; returns how many.
+
+    Read in batches by id, each in its own short unit of work, so a long trail never sits in memory and
+    no transaction stays open while the file is written. In CSV the arguments are one JSON cell.
+    """
+    writer = csv.DictWriter(out, _EXPORT_FIELDS, lineterminator="\n") if fmt == ExportFormat.CSV else None
+    if writer is not None:
+        writer.writeheader()
+    count = 0
+    for entry in _entries_since(db, since, batch):
+        row = entry.model_dump(include=set(_EXPORT_FIELDS))
+        row["at"] = entry.at.isoformat()
+        if writer is not None:
+            writer.writerow({**row, "arguments": json.dumps(entry.arguments, ensure_ascii=False)})
+        else:
+            out.write(json.dumps({k: row[k] for k in _EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _entries_since(db: Database, since: datetime, batch: int) -> Iterator[AuditEntry]:
+    after = 0
+    while True:
+        with db.session() as s:
+            rows = s.exec(
+                select(AuditEntry)
+                .where(AuditEntry.at >= since, col(AuditEntry.id) > after)
+                .order_by(col(AuditEntry.id))
+                .limit(batch)
+            ).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id or after

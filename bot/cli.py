@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot import messages
+from bot.audit import ExportFormat
 from bot.config import ConfigError, Settings, load_settings
 from bot.types import Outcome
 from knowledge import (
@@ -30,6 +32,7 @@ from knowledge._evaluation import evaluate_retrieval, load_qa
 
 if TYPE_CHECKING:
     from bot import Bot
+    from bot.store import Database, SchemaState
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backoffice Bot: norms, actions, people.")
 out = Console()
@@ -46,6 +49,8 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Loading the model's weights draws a bar per process: noise before the chat and in a worker's log.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         return load_settings(config, overrides)
     except ConfigError as exc:
@@ -240,25 +245,37 @@ def evaluate(
     out.print(table)
 
 
-def _bot(settings: Settings, knowledge: KnowledgeBase | None = None, config_file: Path | None = None) -> Bot:
+def _bot(
+    settings: Settings,
+    knowledge: KnowledgeBase | None = None,
+    config_file: Path | None = None,
+    migrate: bool | None = None,
+) -> Bot:
     """The bot with everything wired; configuration and start-up problems end the command cleanly.
 
-    With `config_file`, groups and permissions follow that file while the process runs.
+    With `config_file`, groups and permissions follow that file while the process runs. The schema is
+    migrated only on the embedded default database (unless `migrate` says otherwise): a configured one
+    changes by `backoffice db upgrade` alone.
     """
     from bot import Bot
     from bot._live_policy import LivePolicy
     from bot.agent import LLMConfigError
-    from bot.store import DatabaseUnavailable
+    from bot.store import DatabaseUnavailable, SchemaOutdated
     from bot.tools import RegistryError
 
+    if migrate is None:
+        migrate = not settings.database_url
     try:
         live = LivePolicy(settings, config_file)
-        return Bot.from_settings(settings, knowledge=knowledge, live_policy=live)
+        return Bot.from_settings(settings, knowledge=knowledge, live_policy=live, migrate=migrate)
     except (RegistryError, LLMConfigError) as exc:
         err.print(messages.CONFIG_ERROR.format(error=exc))
         raise typer.Exit(2) from exc
     except DatabaseUnavailable as exc:
         err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    except SchemaOutdated as exc:
+        err.print(_describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
 
 
@@ -336,16 +353,15 @@ def digest(
     from zoneinfo import ZoneInfo
 
     from bot.digest import compute_digest, last_week, render_chart, to_json, to_markdown
-    from bot.store import Database, DatabaseUnavailable
+    from bot.store import DatabaseUnavailable
     from knowledge._embeddings import embed_texts
 
     settings = _settings(config)
     zone = ZoneInfo(settings.digest.timezone)
     week = week or last_week(zone)
-    db = Database(settings.effective_database_url)
+    db = _database(settings)
     kb = KnowledgeBase(settings.home, settings.knowledge)
     try:
-        db.migrate()
         result = compute_digest(
             db,
             week,
@@ -441,7 +457,8 @@ def serve(config: ConfigOption = None) -> None:
     except ConfigError as exc:
         err.print(messages.CONFIG_ERROR.format(error=exc))
         raise typer.Exit(2) from exc
-    bot = _bot(settings, config_file=config)
+    # Workers never change a shared schema: `backoffice db upgrade` does, once, before they start.
+    bot = _bot(settings, config_file=config, migrate=False)
     _ensure_index(bot)
 
     async def main() -> None:
@@ -475,6 +492,158 @@ def teams_package(
         err.print(messages.TEAMS_NO_APP_ID)
         raise typer.Exit(2)
     out.print(messages.TEAMS_PACKAGE.format(path=write_package(output, settings.teams.app_id, domain)))
+
+
+db_app = typer.Typer(no_args_is_help=True, help="The database schema: which revision it holds, upgrades.")
+app.add_typer(db_app, name="db")
+
+
+def _database(settings: Settings, migrate: bool | None = None) -> Database:
+    """The configured database with the newest schema: migrated on the embedded default, checked on any
+    configured one (which changes by `backoffice db upgrade` alone)."""
+    from bot.store import Database, DatabaseUnavailable, SchemaOutdated
+
+    db = Database(settings.effective_database_url)
+    if migrate is None:
+        migrate = not settings.database_url
+    try:
+        if migrate:
+            db.migrate()
+        else:
+            db.require_newest_schema()
+    except DatabaseUnavailable as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    except SchemaOutdated as exc:
+        err.print(_describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    return db
+
+
+def _describe_schema(state: SchemaState, url: str) -> str:
+    if state.is_newest:
+        return messages.SCHEMA_NEWEST.format(url=url, current=state.current)
+    if state.current is None:
+        return messages.SCHEMA_MISSING.format(url=url)
+    text = messages.SCHEMA_OLDER if state.known else messages.SCHEMA_NEWER
+    return text.format(url=url, current=state.current, newest=state.newest)
+
+
+def _schema_state(config: Path | None) -> tuple[Database, SchemaState]:
+    from bot.store import Database, DatabaseUnavailable
+
+    db = Database(_settings(config).effective_database_url)
+    try:
+        return db, db.schema_state()
+    except DatabaseUnavailable as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+
+
+@db_app.command("current")
+def db_current(config: ConfigOption = None) -> None:
+    """Which schema revision the database holds and whether it is the newest (exit 1 when it is not)."""
+    db, state = _schema_state(config)
+    db.dispose()
+    out.print(_describe_schema(state, db.safe_url), highlight=False, soft_wrap=True)
+    if not state.is_newest:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Bring the schema to the newest revision; run it once before starting (or after updating) workers."""
+    from bot.store import DatabaseUnavailable
+
+    db, before = _schema_state(config)
+    if not before.known:
+        db.dispose()
+        err.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    try:
+        db.migrate()
+    except DatabaseUnavailable as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    if before.is_newest:
+        out.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
+    else:
+        out.print(
+            messages.SCHEMA_UPGRADED.format(
+                url=db.safe_url, newest=before.newest, before=before.current or "none"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: every tool call, case and vote.")
+app.add_typer(audit_app, name="audit")
+
+
+def _since(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(messages.AUDIT_BAD_SINCE.format(value=value)) from exc
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        datetime,
+        typer.Option(
+            "--since",
+            parser=_since,
+            metavar="DATE",
+            help="From this day (midnight in agent.timezone) or instant: YYYY-MM-DD[THH:MM[+HH:MM]]",
+        ),
+    ],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv")] = ExportFormat.JSONL,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here (default: stdout)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Every audit entry since DATE, oldest first, as JSON lines or CSV for compliance."""
+    from zoneinfo import ZoneInfo
+
+    from bot.audit import export
+    from bot.store import DatabaseUnavailable
+
+    settings = _settings(config)
+    start = since if since.tzinfo else since.replace(tzinfo=ZoneInfo(settings.agent.timezone))
+    db = _database(settings)
+    try:
+        if output is None:
+            count = export(db, start, sys.stdout, fmt)
+        else:
+            # Written aside and renamed: a failed export never leaves a file that looks complete.
+            partial = output.with_name(output.name + ".partial")
+            try:
+                with partial.open("w", encoding="utf-8", newline="") as target:
+                    count = export(db, start, target, fmt)
+                partial.replace(output)
+            finally:
+                partial.unlink(missing_ok=True)
+    except OSError as exc:
+        err.print(
+            messages.AUDIT_WRITE_ERROR.format(path=output, error=exc.strerror or exc),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from exc
+    except DatabaseUnavailable as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    where = str(output) if output else "stdout"
+    err.print(
+        messages.AUDIT_EXPORTED.format(count=count, since=start.isoformat(), target=where),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

@@ -36,6 +36,20 @@ TEAMS_NO_APP_ID = "The Teams package needs the bot's app id: set teams.app_id (B
 TEAMS_PACKAGE = "Teams app package written to {path}"
 SERVE_READY = "Serving on port {port}."
 SERVE_STOPPED = "Stopped."
+SCHEMA_NEWEST = "The database at {url} holds schema revision {current}, the newest."
+SCHEMA_MISSING = "The database at {url} holds no schema yet: run `backoffice db upgrade` first."
+SCHEMA_OLDER = (
+    "The database at {url} holds schema revision {current}; this version needs {newest}: "
+    "run `backoffice db upgrade` first (once, before starting the workers)."
+)
+SCHEMA_NEWER = (
+    "The database at {url} holds schema revision {current}, which this version does not know (its newest "
+    "is {newest}): a newer Backoffice Bot upgraded it; run that version."
+)
+SCHEMA_UPGRADED = "The database at {url} now holds schema revision {newest} (it held {before})."
+AUDIT_EXPORTED = "{count} audit entries since {since} written to {target}."
+AUDIT_BAD_SINCE = "'{value}' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM]."
+AUDIT_WRITE_ERROR = "Cannot write the audit export to {path}: {error}"
 
 # What users read, in every language the bot speaks. Keys are stable; adapters never build sentences.
 _USER: dict[str, dict[str, str]] = {

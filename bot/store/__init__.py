@@ -1,6 +1,6 @@
 """Persistence: SQLModel tables over SQLite by default or any SQLAlchemy URL (PostgreSQL in production)."""
 
-from bot.store._database import Database, DatabaseUnavailable
+from bot.store._database import Database, DatabaseUnavailable, SchemaOutdated, SchemaState
 from bot.store._tables import (
     AuditEntry,
     Case,
@@ -37,6 +37,8 @@ __all__ = [
     "PendingConfirmation",
     "ProcessedEvent",
     "RateHit",
+    "SchemaOutdated",
+    "SchemaState",
     "Ticket",
     "TicketComment",
     "TimeOffRequest",

@@ -4,21 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
-__all__ = ["Database", "DatabaseUnavailable"]
+__all__ = ["Database", "DatabaseUnavailable", "SchemaOutdated", "SchemaState"]
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or refuses work; the caller says so politely and retries later."""
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The schema revision a database holds (None: no schema at all) and the newest this code ships."""
+
+    current: str | None
+    newest: str
+    known: bool  # False: a revision this code does not ship (a newer version upgraded the database)
+
+    @property
+    def is_newest(self) -> bool:
+        return self.current == self.newest
+
+
+class SchemaOutdated(Exception):
+    """The database's schema is not the one this code expects; only an explicit upgrade changes it."""
+
+    def __init__(self, state: SchemaState, url: str) -> None:
+        super().__init__(f"the database at {url} holds schema revision {state.current or 'none'}")
+        self.state, self.url = state, url
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -44,14 +68,32 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it is already there)."""
-        cfg = Config()
-        cfg.set_main_option("script_location", str(resources.files("bot").joinpath("migrations")))
+        cfg = _alembic_config()
         try:
             with self.engine.begin() as connection:
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, "head")
         except (OperationalError, DBAPIError) as exc:
             raise DatabaseUnavailable(f"cannot prepare the database at {self.safe_url}: {exc.orig}") from exc
+
+    def schema_state(self) -> SchemaState:
+        """Which revision the database holds, read without changing anything."""
+        script = ScriptDirectory.from_config(_alembic_config())
+        try:
+            with self.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except (OperationalError, DBAPIError) as exc:
+            raise DatabaseUnavailable(f"cannot read the database at {self.safe_url}: {exc.orig}") from exc
+        newest = script.get_current_head()
+        assert newest is not None  # the package ships its migrations
+        known = current is None or current in {s.revision for s in script.walk_revisions()}
+        return SchemaState(current, newest, known)
+
+    def require_newest_schema(self) -> None:
+        """Refuse to work on a schema that is missing, older or newer than this code's."""
+        state = self.schema_state()
+        if not state.is_newest:
+            raise SchemaOutdated(state, self.safe_url)
 
     @property
     def safe_url(self) -> str:
@@ -69,3 +111,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("bot").joinpath("migrations")))
+    return cfg

@@ -39,6 +39,10 @@ async def test_serve_answers_a_signed_mention_over_http(tmp_path: Path) -> None:
             "BACKOFFICE_SERVER__HOST": "127.0.0.1",
             "BACKOFFICE_SERVER__PORT": str(port),
         }
+        # As an operator would: the schema first (serve never changes it), then the worker.
+        subprocess.run(
+            [sys.executable, "-m", "bot", "db", "upgrade"], env=env, check=True, capture_output=True
+        )
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -1,0 +1,192 @@
+"""Several real worker processes drain one outbox, on PostgreSQL and on one SQLite file: every item is
+sent exactly once, and a worker killed while it holds claims leaves them to another after the lease.
+
+Workers are forked from a clean forkserver that imported the code once (a fresh interpreter per worker
+would spend seconds importing). Each send is appended to a file opened with O_APPEND, one line a send, so
+the record is the posts themselves, not what the database says about them."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Barrier, Event
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from adapters._outbox import OutboxWorker
+from bot import outbox, workers
+from bot.store import Database, Outbox
+
+PLATFORM = "slack"
+_CTX = multiprocessing.get_context("forkserver")
+_CTX.set_forkserver_preload(["adapters._outbox", "bot.outbox"])
+
+
+class Send(NamedTuple):
+    item_id: int
+    worker: str
+    at: float  # epoch seconds
+    in_flight: bool  # the worker was killed during this post
+
+
+def _work(url: str, record: str, lease_s: float, start: Barrier, hang_at: int, hanging: Event | None) -> None:
+    asyncio.run(_adrain(url, record, lease_s, start, hang_at, hanging))
+
+
+async def _adrain(
+    url: str, record: str, lease_s: float, start: Barrier, hang_at: int, hanging: Event | None
+) -> None:
+    """Drain until nothing of ours is left undelivered; with `hang_at`, that send never returns."""
+    db = Database(url)
+    fd = os.open(record, os.O_WRONLY | os.O_APPEND)
+    sends = 0
+
+    async def send(item: Outbox) -> None:
+        nonlocal sends
+        sends += 1
+        hangs = sends == hang_at and hanging is not None
+        os.write(fd, f"{item.id} {workers.WORKER_ID} {time.time():.6f} {int(hangs)}\n".encode())
+        if hangs and hanging is not None:
+            hanging.set()
+            await asyncio.sleep(3600)  # the post is in flight when the worker is killed
+        await asyncio.sleep(0.002)  # a post's round trip: lets the other workers interleave
+
+    worker = OutboxWorker(db, PLATFORM, send)
+    start.wait()
+    deadline = time.monotonic() + 60
+    while _undelivered(db) and time.monotonic() < deadline:
+        await worker.drain(lease_s)
+        await asyncio.sleep(0.05)
+    db.dispose()
+
+
+def _undelivered(db: Database) -> int:
+    with db.session() as s:
+        return s.exec(
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                col(Outbox.delivered_at).is_(None),
+                Outbox.payload["platform"].as_string() == PLATFORM,
+            )
+        ).one()
+
+
+def _sends(record: Path) -> list[Send]:
+    rows = [line.split() for line in record.read_text().splitlines()]
+    return [Send(int(item), worker, float(at), flag == "1") for item, worker, at, flag in rows]
+
+
+def _queue(db: Database, count: int) -> list[int]:
+    ids = [outbox.enqueue(db, "platform_message", {"platform": PLATFORM, "n": n}) for n in range(count)]
+    # Another platform's items: no worker here can send them, none may be claimed.
+    outbox.enqueue(db, "platform_message", {"platform": "teams", "n": 0})
+    return ids
+
+
+def _start(
+    url: str, record: Path, count: int, lease_s: float, hang_at: int = 0, hanging: Event | None = None
+) -> list[BaseProcess]:
+    """`count` workers that start draining together; the first one's send number `hang_at` never returns."""
+    start = _CTX.Barrier(count + 1)  # and us: the barrier must outlive the workers' unpickling it
+    processes: list[BaseProcess] = [
+        _CTX.Process(
+            target=_work,
+            args=(url, str(record), lease_s, start, *((hang_at, hanging) if i == 0 else (0, None))),
+        )
+        for i in range(count)
+    ]
+    for process in processes:
+        process.start()
+    start.wait(60)
+    return processes
+
+
+def _join(processes: list[BaseProcess]) -> None:
+    for process in processes:
+        process.join(90)
+        assert process.exitcode is not None, "a worker did not finish"
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "sent.log"
+    path.touch()
+    yield path
+
+
+def _drain_with_three_workers(url: str, record: Path) -> None:
+    db = Database(url)
+    db.migrate()
+    ids = _queue(db, 300)
+    processes = _start(url, record, 3, lease_s=60)
+    _join(processes)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+
+    sends = _sends(record)
+    assert Counter(s.item_id for s in sends) == Counter(ids), "an item was posted twice or never"
+    assert len({s.worker for s in sends}) == 3, "the workers did not share the work"
+    with db.session() as s:
+        rows = s.exec(select(Outbox)).all()
+    assert all(r.delivered_at is not None and r.claimed_by == "" for r in rows if r.id in ids)
+    teams = [r for r in rows if r.payload["platform"] == "teams"]
+    assert [(r.delivered_at, r.claimed_by) for r in teams] == [(None, "")]
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_three_workers_on_postgresql_post_each_of_300_items_once(postgres_url: str, record: Path) -> None:
+    _drain_with_three_workers(postgres_url, record)
+
+
+def test_three_workers_on_one_sqlite_file_post_each_of_300_items_once(tmp_path: Path, record: Path) -> None:
+    _drain_with_three_workers(f"sqlite:///{tmp_path / 'data' / 'bot.db'}", record)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
+    postgres_url: str, record: Path
+) -> None:
+    db = Database(postgres_url)
+    db.migrate()
+    ids = _queue(db, 120)
+    hanging = _CTX.Event()
+    killed, survivor = _start(postgres_url, record, 2, lease_s=2, hang_at=3, hanging=hanging)
+    assert hanging.wait(60), "the first worker never started sending"
+    os.kill(killed.pid or 0, signal.SIGKILL)
+    killed.join(10)
+    [in_flight] = [s for s in _sends(record) if s.in_flight]
+    with db.session() as s:
+        held = s.exec(
+            select(Outbox).where(
+                col(Outbox.claimed_by) == in_flight.worker, col(Outbox.delivered_at).is_(None)
+            )
+        ).all()
+    assert len(held) > 10, "the killed worker held only the item in flight"
+
+    _join([survivor])
+    assert survivor.exitcode == 0
+    sends = _sends(record)
+    assert Counter(s.item_id for s in sends) == Counter([*ids, in_flight.item_id]), (
+        "only the post in flight when the worker died may go out twice"
+    )
+    resent = {s.item_id: s for s in sends if s.worker != in_flight.worker}
+    for item in held:
+        assert item.claimed_until is not None and item.id is not None
+        assert resent[item.id].at >= _aware(item.claimed_until).timestamp(), "taken before the lease ran out"
+    db.dispose()
