@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import outbox
-from bot.store import Database, Outbox
+from bot.store import Database, DatabaseUnavailable, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,15 @@ class OutboxWorker:
         self._db, self._platform, self._send, self._retry_after = db, platform, send, retry_after
         self._wake = asyncio.Event()
         self._stopping = False
+        self._unrecorded: list[int] = []  # posted while the database was down
+        self._unsent: list[int] = []  # claimed, dropped unsent when the database went down
 
     def wake(self) -> None:
         self._wake.set()
 
     async def drain(self, lease_s: float = outbox.LEASE_S) -> int:
         """Send every due item of ours, a claimed batch at a time; returns how many were delivered."""
+        self._settle()
         sent = 0
         while not self._stopping:
             batch = outbox.claim(self._db, self._platform, lease_s=lease_s, limit=_BATCH)
@@ -49,22 +52,43 @@ class OutboxWorker:
     async def _deliver(self, batch: list[Outbox], lease_s: float) -> int:
         sent = 0
         for position, item in enumerate(batch):
-            item_id = item.id or 0
+            rest = [i.id or 0 for i in batch[position:]]
             if self._stopping:  # another worker need not wait out the lease for what we will not send
-                outbox.release(self._db, [i.id or 0 for i in batch[position:]])
+                outbox.release(self._db, rest)
                 break
-            # A slow batch can outlast its lease: send only what is still ours, with a fresh lease.
-            if not outbox.renew(self._db, item_id, lease_s=lease_s):
-                log.info("outbox item %s went to another worker while this one was busy", item_id)
-                continue
             try:
-                await self._send(item)
-            except Exception as exc:  # network, rate limit, a channel that is gone: try again later
-                outbox.postpone(self._db, item, f"{type(exc).__name__}: {exc}", self._retry_after(exc))
-                continue
-            outbox.delivered(self._db, item_id)
-            sent += 1
+                sent += await self._deliver_one(item, lease_s)
+            except DatabaseUnavailable:
+                self._unsent.extend(i for i in rest if i not in self._unrecorded)
+                raise
         return sent
+
+    async def _deliver_one(self, item: Outbox, lease_s: float) -> int:
+        item_id = item.id or 0
+        # A slow batch can outlast its lease: send only what is still ours, with a fresh lease.
+        if not outbox.renew(self._db, item_id, lease_s=lease_s):
+            log.info("outbox item %s went to another worker while this one was busy", item_id)
+            return 0
+        try:
+            await self._send(item)
+        except Exception as exc:  # network, rate limit, a channel that is gone: try again later
+            outbox.postpone(self._db, item, f"{type(exc).__name__}: {exc}", self._retry_after(exc))
+            return 0
+        self._unrecorded.append(item_id)
+        outbox.delivered(self._db, item_id)
+        self._unrecorded.remove(item_id)
+        return 1
+
+    def _settle(self) -> None:
+        """What the database missed while it was down, once it is back: posts made but not recorded (else
+        they would be posted again when their lease ran out) and claims dropped unsent (released, so they
+        need not wait out the lease)."""
+        while self._unrecorded:
+            outbox.delivered(self._db, self._unrecorded[0])
+            self._unrecorded.pop(0)
+        if self._unsent:
+            outbox.release(self._db, self._unsent)
+            self._unsent.clear()
 
     async def run(self, interval_s: float, lease_s: float = outbox.LEASE_S) -> None:
         """Deliver until stopped; `lease_s`: how long a claim keeps other workers off an item."""
