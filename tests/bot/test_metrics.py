@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
@@ -32,7 +33,7 @@ def _value(bot: Bot, name: str, **labels: str) -> float:
     return _samples(bot).get((name, frozenset(labels.items())), 0.0)
 
 
-async def _say(bot: Bot, text: str, user: str = CANARY_USER, **fields: str) -> Outcome:
+async def _say(bot: Bot, text: str, user: str = CANARY_USER, **fields: Any) -> Outcome:
     reply = await bot.ahandle(IncomingMessage(platform="slack", user_id=user, text=text, **fields))
     assert reply is not None
     return reply.outcome
