@@ -47,13 +47,17 @@ class Metrics:
             registry=self.registry,
         )
         self.escalations = Counter(
-            "backoffice_escalations", "Cases opened for the human team, by platform.", ["platform"],
+            "backoffice_escalations",
+            "Cases opened for the human team, by platform.",
+            ["platform"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.tool_calls = Counter(
-            "backoffice_tool_calls", "Tool calls by tool and what came of them.", ["tool", "status"],
+            "backoffice_tool_calls",
+            "Tool calls by tool and what came of them (proposed, denied, succeeded, failed, ...).",
+            ["tool", "status"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.registry.register(_StateCollector(db, knowledge))
 
     def turn(
