@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -67,7 +68,12 @@ async def test_serve_answers_a_signed_mention_over_http(tmp_path: Path) -> None:
         assert "Stopped." in output
         assert "slack: on, HTTP at /slack/events; cases to nowhere" in output
         assert "teams: off (teams.enabled is false)" in output
-        assert "weekly digest: off" in output and " ERROR " not in output
+        assert "weekly digest: off" in output
+        # serve logs JSON: every log line parses, none is an error, and the turn's carries the event's id
+        logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+        assert logged and not [r for r in logged if r["level"] in ("ERROR", "CRITICAL")]
+        (turn,) = [r for r in logged if r["logger"] == "bot.turns"]
+        assert turn["correlation_id"] == body["event_id"] and turn["outcome"] == "answered"
 
 
 async def _wait_ready(session: aiohttp.ClientSession, port: int, process: subprocess.Popen[bytes]) -> None:
