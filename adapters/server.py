@@ -20,6 +20,7 @@ from adapters.slack._mode import slack_mode
 from bot import Bot
 from bot.config import Settings
 from bot.digest import DigestPublisher, Poster
+from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -102,10 +103,15 @@ class Server:
         self._knowledge = "loaded"
         log.info("embedding model and index loaded in %.1f s: ready", time.perf_counter() - started)
 
+    def _switched(self) -> None:
+        self._knowledge = "loaded"  # a worker started before any index existed is ready once one is
+
     async def open(self) -> None:
         """Routes, Socket Mode connections, outbox loops, the digest schedule and the model loading in the
         background: everything but the port."""
         self._warm = asyncio.create_task(self._load_knowledge())
+        if self.bot.knowledge is not None:
+            self._tasks.append(asyncio.create_task(follow_snapshots(self.bot.knowledge, self._switched)))
         for line in describe(self.settings):
             log.info("%s", line)
         for adapter in self.adapters:
@@ -170,6 +176,20 @@ class Server:
             await closer.close_async()
         for adapter in self.adapters:
             adapter.close()
+
+
+async def follow_snapshots(kb: KnowledgeBase, on_switch: Callable[[], None] | None = None) -> None:
+    """Every worker serves the newest recorded index snapshot: looked for every few seconds, loaded in a
+    thread while the old one keeps answering, switched in once whole."""
+    while True:
+        await asyncio.sleep(kb.settings.snapshot_poll_s)
+        try:
+            switched = await asyncio.to_thread(kb.refresh)
+        except Exception as exc:  # the database or the shared volume is away: keep serving, look again
+            log.warning("could not look for a new index snapshot: %s", exc)
+            continue
+        if switched and on_switch is not None:
+            on_switch()
 
 
 def describe(settings: Settings) -> list[str]:

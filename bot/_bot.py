@@ -32,6 +32,7 @@ from bot.audit import AuditEvent
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.ratelimit import rate_limit
+from bot.snapshots import RecordedSnapshots
 from bot.store import Case, Database, DatabaseUnavailable, Feedback, Turn
 from bot.tools import Policy, ToolContext, ToolRegistry
 from bot.types import Action, IncomingMessage, Outcome, Reply, new_correlation_id, utcnow
@@ -98,7 +99,9 @@ class Bot:
         except Exception:
             db.dispose()
             raise
-        kb = knowledge or KnowledgeBase(settings.home, settings.knowledge)
+        # Workers sharing the database follow the snapshot it records and reindex one at a time.
+        ledger = RecordedSnapshots(db, timedelta(seconds=settings.knowledge.reindex_lease_s))
+        kb = knowledge or KnowledgeBase(settings.home, settings.knowledge, ledger=ledger)
         registry = ToolRegistry.load(settings.plugins, settings.permissions)
         # Meaning thresholds were measured on the bundled model; with any other the tools' words decide.
         intents = IntentReader(kb.embed, applies=kb.uses_bundled_model)

@@ -25,6 +25,7 @@ from knowledge import (
     DocumentError,
     EmbeddingModelError,
     IndexError_,
+    IndexWriteError,
     KnowledgeBase,
     ReindexReport,
 )
@@ -133,14 +134,36 @@ def reindex(
     config: ConfigOption = None,
 ) -> None:
     """Build or update the index; prints added/updated/removed/unchanged counts."""
+    from datetime import timedelta
+
+    from bot.leases import LeaseHeld, LeaseLost
+    from bot.snapshots import RecordedSnapshots
+    from bot.store import DatabaseUnavailable
+
     settings = _settings(config)
-    kb = KnowledgeBase(settings.home, settings.knowledge)
+    db = _database(settings)
+    # One reindex at a time across workers; every worker switches to the snapshot recorded here.
+    ledger = RecordedSnapshots(db, timedelta(seconds=settings.knowledge.reindex_lease_s))
+    kb = KnowledgeBase(settings.home, settings.knowledge, ledger=ledger)
     try:
         report = kb.reindex(source, progress=_progress(err))
+        serving = kb.current_id()
+    except LeaseHeld as exc:
+        since = f"{exc.holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+        err.print(messages.REINDEX_RUNNING.format(worker=exc.holding.holder, since=since), highlight=False)
+        raise typer.Exit(3) from exc
+    except IndexWriteError as exc:
+        err.print(messages.REINDEX_WRITE_FAILED.format(path=exc.where, reason=exc.reason), highlight=False)
+        raise typer.Exit(1) from exc
     except (DocumentError, EmbeddingModelError, IndexError_) as exc:
         err.print(messages.CORPUS_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
-    _print_report(report, kb.store.current_id(), as_json)
+    except (DatabaseUnavailable, LeaseLost) as exc:
+        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
+        raise typer.Exit(1) from exc
+    finally:
+        db.dispose()
+    _print_report(report, serving, as_json)
 
 
 @app.command()
@@ -281,13 +304,20 @@ def _bot(
 
 def _ensure_index(bot: Bot) -> None:
     """The embedded default works out of the box: a missing index is built from the configured norms."""
+    from bot.leases import LeaseHeld
+
     kb = bot.knowledge
-    if kb is not None and kb.store.current_id() is None:
-        report = kb.reindex(progress=_progress(err))
-        _print_report(report, kb.store.current_id(), as_json=False, console=err)
+    if kb is not None and kb.current_id() is None:
+        try:
+            report = kb.reindex(progress=_progress(err))
+        except LeaseHeld as exc:  # another worker builds it: this one serves it once it is recorded
+            since = f"{exc.holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+            err.print(messages.REINDEX_WAITING.format(worker=exc.holding.holder, since=since))
+            return
+        _print_report(report, kb.current_id(), as_json=False, console=err)
     elif kb is not None:
         try:
-            kb.store.load()
+            kb.store.load(kb.current_id())
         except IndexError_ as exc:
             # The agent can only say the norms are unavailable; the person at the terminal learns why.
             err.print(messages.INDEX_ERROR.format(error=exc))

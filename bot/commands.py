@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from bot import audit, escalation, messages
 from bot._bot import Bot
 from bot.audit import AuditEvent
-from knowledge import IndexError_, ReindexReport
+from bot.leases import LeaseHeld
+from bot.snapshots import reindex_running
+from knowledge import IndexError_, IndexWriteError, ReindexReport
 
 __all__ = ["COMMANDS", "AdminCommands", "Command"]
 
@@ -118,10 +120,14 @@ class AdminCommands:
         progress = _Progress(loop, notify, lang) if notify else None
         try:
             report: ReindexReport = await asyncio.to_thread(kb.reindex, None, progress)
+        except LeaseHeld as exc:  # one reindex at a time across workers: say whose is running
+            return reindex_running(exc.holding, lang, ZoneInfo(self.bot.settings.agent.timezone))
+        except IndexWriteError as exc:  # a read-only or full disk: the serving snapshot is untouched
+            return messages.say("index_write_failed", lang, path=exc.where, reason=exc.reason)
         except Exception as exc:  # a broken corpus or disk: say so in chat, keep serving the old snapshot
             return messages.say("reindex_failed", lang, error=exc)
         return messages.say(
-            "reindex_done", lang, snapshot=report.snapshot_id or kb.store.current_id(), **report.counts()
+            "reindex_done", lang, snapshot=report.snapshot_id or kb.current_id(), **report.counts()
         )
 
     def digest(self, lang: str) -> str:

@@ -6,6 +6,17 @@ from __future__ import annotations
 REINDEX_DONE = "Index {snapshot}: {added} added, {updated} updated, {removed} removed, {unchanged} unchanged"
 REINDEX_NOTHING = "Nothing changed: {unchanged} documents unchanged, snapshot {snapshot} keeps serving"
 REINDEX_FAILED_DOC = "skipped {path}: {reason}"
+REINDEX_RUNNING = (
+    "A reindex is already running on worker {worker} since {since}; "
+    "this one did not start. Try again when it ends."
+)
+REINDEX_WRITE_FAILED = (
+    "The index could not be written in {path} ({reason}); the current snapshot keeps serving."
+)
+REINDEX_WAITING = (
+    "There is no index yet and worker {worker} is building it since {since}; "
+    "it is served here as soon as it is recorded."
+)
 EMBEDDING = "Embedding"
 EMBEDDING_PROGRESS = "Embedding: {done}/{total} passages"
 NO_RESULTS = "No passage matches that query."
@@ -172,6 +183,16 @@ _USER: dict[str, dict[str, str]] = {
         "{failed} failed.",
     },
     "reindex_failed": {"es": "La reindexación ha fallado: {error}", "en": "Reindexing failed: {error}"},
+    "index_write_failed": {
+        "es": "No se ha podido escribir el índice en {path} ({reason}); se sigue usando el índice actual.",
+        "en": "The index could not be written in {path} ({reason}); the current index keeps serving.",
+    },
+    "reindex_running": {
+        "es": "Ya hay una reindexación en curso (en {worker}, desde las {since}); esta no se ha iniciado. "
+        "Prueba de nuevo cuando termine.",
+        "en": "A reindex is already running (on {worker}, since {since}); this one did not start. "
+        "Try again when it ends.",
+    },
     "status": {
         "es": "Índice: {snapshot} ({documents} documentos, {chunks} fragmentos, creado {built}). "
         "Casos abiertos: {cases}.",

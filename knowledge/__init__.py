@@ -8,7 +8,14 @@ from knowledge._index import Hit, KnowledgeIndex
 from knowledge._loaders import DocumentError
 from knowledge._reindex import Progress, ReindexReport
 from knowledge._settings import KnowledgeSettings
-from knowledge._store import IndexCorruptError, IndexError_, IndexMissingError
+from knowledge._store import (
+    IndexCorruptError,
+    IndexError_,
+    IndexMissingError,
+    IndexWriteError,
+    Manifest,
+    SnapshotLedger,
+)
 from knowledge._text import Language, detect_language, fold
 
 __all__ = [
@@ -21,12 +28,15 @@ __all__ = [
     "IndexCorruptError",
     "IndexError_",
     "IndexMissingError",
+    "IndexWriteError",
     "KnowledgeBase",
     "KnowledgeIndex",
     "KnowledgeSettings",
     "Language",
+    "Manifest",
     "Progress",
     "ReindexReport",
+    "SnapshotLedger",
     "Window",
     "detect_language",
     "fold",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,11 +16,14 @@ from knowledge._index import Hit, KnowledgeIndex
 from knowledge._query import QueryAnalyzer, bundled_abbreviations, bundled_thesaurus
 from knowledge._reindex import Progress, ReindexReport, reindex
 from knowledge._settings import KnowledgeSettings
-from knowledge._store import IndexStore, Manifest
+from knowledge._store import IndexError_, IndexStore, Manifest, SnapshotLedger
 from knowledge._text import Analyzer
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
+
+
+log = logging.getLogger(__name__)
 
 
 def sample_corpus_path() -> Path:
@@ -27,21 +32,28 @@ def sample_corpus_path() -> Path:
 
 
 class KnowledgeBase:
-    """Owns the embedder and the serving snapshot; picks up a new snapshot as soon as one is switched in."""
+    """Owns the embedder and the serving snapshot. A new snapshot is loaded off the request path
+    (`refresh`, which a serving process calls in a thread every few seconds) and switched in whole."""
 
     def __init__(
         self,
         home: Path,
         settings: KnowledgeSettings,
         embedder_factory: Callable[[], BaseEmbedding] | None = None,
+        ledger: SnapshotLedger | None = None,
     ) -> None:
         self.settings = settings
-        self.store = IndexStore(home)
+        self.store = IndexStore(settings.snapshot_dir or home / "index", settings.keep_snapshots)
+        # Without a ledger this process alone decides: CURRENT names the current snapshot.
+        self.ledger = ledger
         self._embedder_factory = embedder_factory or self._default_embedder
         self._embedder: BaseEmbedding | None = None
         self._index: KnowledgeIndex | None = None
-        self._loaded_for: str | None = None
+        self._loaded_for: str | None = None  # the current id when `_index` was loaded (maybe a fallback)
+        self._loading: str | None = None
+        self._refused: dict[str, bool] = {}  # snapshots that failed to load -> whether their folder existed
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.analyzer = Analyzer({**bundled_abbreviations(), **settings.abbreviations})
         self.queries = QueryAnalyzer(
             self.analyzer, bundled_thesaurus() + settings.thesaurus, settings.default_language
@@ -79,21 +91,113 @@ class KnowledgeBase:
             return embed_query(self.embedder(), texts[0])
         return embed_texts(self.embedder(), texts, max(1, len(texts)))
 
+    def current_id(self) -> str | None:
+        """The snapshot every process should serve: the newest recorded one, else the one CURRENT names."""
+        recorded = self.ledger.current() if self.ledger is not None else None
+        return recorded or self.store.current_id()
+
+    def serving_id(self) -> str | None:
+        """The snapshot this process answers from now, None before the first load."""
+        loaded = self._index
+        return loaded.snapshot.manifest.snapshot_id if loaded is not None else None
+
     def reindex(self, source: Path | None = None, progress: Progress | None = None) -> ReindexReport:
-        return reindex(
-            source or self.source, self.store, self.settings, self.embedder, self.analyzer, progress
-        )
+        """Build a new snapshot (one reindex at a time across processes when a ledger is set) and publish
+        it; this process serves it at once, the others switch to it at their next `refresh`."""
+        guard = self.ledger.exclusive() if self.ledger is not None else nullcontext()
+        with guard:
+            current = self.current_id()
+            report = reindex(
+                source or self.source,
+                self.store,
+                self.settings,
+                self.embedder,
+                self.analyzer,
+                self._publish,
+                progress,
+                current,
+            )
+            if report.snapshot_id is None and current is not None and self.ledger is not None:
+                if self.ledger.current() is None:  # a snapshot from before the ledger: make it known
+                    self.ledger.record(self.store.load_manifest(current))
+        if report.snapshot_id is not None and self._index is not None:
+            self.refresh()  # this process serves: the new snapshot is its own at once
+        return report
+
+    def _publish(self, manifest: Manifest) -> None:
+        """Record a snapshot just written, switch CURRENT to it and prune old ones; a snapshot that could not
+        be recorded is removed, so no process ever serves it."""
+        if self.ledger is not None:
+            try:
+                self.ledger.record(manifest)
+            except BaseException:
+                self.store.discard(manifest.snapshot_id)
+                raise
+        self.store.switch(manifest.snapshot_id)
+        protect = {manifest.snapshot_id, self._loaded_for, self._loading, self.serving_id()}
+        removed = self.store.prune({p for p in protect if p})
+        if removed:
+            log.info("pruned index snapshots %s", ", ".join(removed))
 
     def index(self) -> KnowledgeIndex:
-        """The serving snapshot; reloaded when a reindex has switched CURRENT to a new one."""
-        current = self.store.current_id()
+        """The serving snapshot. Only the first call loads one (with nothing to serve, a question waits);
+        after that a new snapshot comes in through `refresh`, never on the request path."""
         loaded = self._index
-        # Compared with what CURRENT said at load time: a fallback snapshot has another id, and must not
-        # be loaded again on every search.
-        if loaded is None or self._loaded_for != current:
-            loaded = KnowledgeIndex.from_store(self.store, self.embedder(), self.settings, self.queries)
-            self._index, self._loaded_for = loaded, current
-        return loaded
+        if loaded is not None:
+            return loaded
+        with self._load_lock:
+            if self._index is None:
+                current = self.current_id()
+                self._index = self._load(current, fallback=True)
+                self._loaded_for = current
+            return self._index
+
+    def refresh(self) -> bool:
+        """Load the current snapshot if it is not the one serving, then switch to it; True when it switched.
+        Blocking: call it in a thread. A snapshot that cannot be loaded leaves the serving one in place, and
+        the log says why (once per snapshot)."""
+        current = self.current_id()
+        if current is None or current == self._loaded_for or not self._worth_trying(current):
+            return False
+        with self._load_lock:
+            if current == self._loaded_for:
+                return False
+            first = self._index is None
+            self._loading = current
+            try:
+                index = self._load(current, fallback=first)
+            except IndexError_ as exc:
+                self._refuse(current, exc)
+                if first:
+                    raise
+                return False
+            finally:
+                self._loading = None
+            self._index, self._loaded_for = index, current
+            self._refused.pop(current, None)
+        log.info("serving index snapshot %s", index.snapshot.manifest.snapshot_id)
+        return True
+
+    def _load(self, snapshot_id: str | None, fallback: bool) -> KnowledgeIndex:
+        return KnowledgeIndex.from_store(
+            self.store, self.embedder(), self.settings, self.queries, snapshot_id, fallback
+        )
+
+    def _worth_trying(self, snapshot_id: str) -> bool:
+        """A snapshot that failed to load is tried again only if its folder was missing and has appeared
+        (a shared volume can show a folder late); a damaged one waits for the next reindex."""
+        existed = self._refused.get(snapshot_id)
+        return existed is None or (not existed and (self.store.snapshots / snapshot_id).is_dir())
+
+    def _refuse(self, snapshot_id: str, exc: IndexError_) -> None:
+        if snapshot_id not in self._refused:
+            log.error(
+                "index snapshot %s cannot be served (%s); still serving %s",
+                snapshot_id,
+                exc,
+                self.serving_id() or "nothing",
+            )
+        self._refused[snapshot_id] = (self.store.snapshots / snapshot_id).is_dir()
 
     def search(self, query: str, k: int | None = None, groups: frozenset[str] = frozenset()) -> list[Hit]:
         return self.index().search(query, k, groups)
@@ -104,4 +208,8 @@ class KnowledgeBase:
         return self.index().search_with_evidence(query, k, groups, context=context)
 
     def manifest(self) -> Manifest:
-        return self.store.load_manifest()
+        """The manifest of the snapshot this process serves (else of the current one)."""
+        loaded = self._index
+        if loaded is not None:
+            return loaded.snapshot.manifest
+        return self.store.load_manifest(self.current_id())

@@ -155,8 +155,11 @@ class KnowledgeIndex:
         embedder: BaseEmbedding,
         settings: KnowledgeSettings,
         query_analyzer: QueryAnalyzer,
+        snapshot_id: str | None = None,
+        fallback: bool = True,
     ) -> KnowledgeIndex:
-        snapshot = store.load()
+        """Snapshot `snapshot_id` (default: the one CURRENT names) read whole into memory."""
+        snapshot = store.load(snapshot_id, fallback)
         try:
             bm25 = bm25s.BM25.load(str(snapshot.path / _BM25_DIR))
             dense = faiss.read_index(str(snapshot.path / _FAISS_FILE))

@@ -1,5 +1,5 @@
 """Incremental reindex: unchanged documents keep their vectors, changed ones are re-embedded, deleted
-ones disappear, and the result becomes a new snapshot switched in atomically."""
+ones disappear, and the result becomes a new snapshot, written whole and then handed to `publish`."""
 
 from __future__ import annotations
 
@@ -67,8 +67,12 @@ def reindex(
     settings: KnowledgeSettings,
     embedder_factory: Callable[[], BaseEmbedding],
     analyzer: Analyzer,
+    publish: Callable[[Manifest], None],
     progress: Progress | None = None,
+    over: str | None = None,
 ) -> ReindexReport:
+    """Build a new snapshot from `source` over snapshot `over` (default: the one CURRENT names) and
+    call `publish` once it is whole on disk; nothing is written when nothing changed."""
     started = time.perf_counter()
     report = ReindexReport()
     known = settings.access_groups
@@ -77,7 +81,7 @@ def reindex(
     )
     files, problems = scan_corpus(source, settings.exclude, rules)
     report.failed.update(problems)
-    previous = _previous(store)
+    previous = _previous(store, over)
     chunker = _chunker_params(settings)
     reusable = previous is not None and previous.manifest.chunker == chunker
     old_docs = previous.manifest.docs if previous and reusable else {}
@@ -162,6 +166,7 @@ def reindex(
         failed_hashes={p: current[p].content_hash for p in report.failed if p in current},
     )
     store.write(manifest, chunks, embeddings, index_writers(chunks, embeddings, settings, analyzer))
+    publish(manifest)
     report.chunks = len(chunks)
     report.embedded_chunks = len(fresh)
     report.snapshot_id = manifest.snapshot_id
@@ -169,11 +174,11 @@ def reindex(
     return report
 
 
-def _previous(store: IndexStore) -> Snapshot | None:
+def _previous(store: IndexStore, snapshot_id: str | None) -> Snapshot | None:
     try:
-        return store.load()
+        return store.load(snapshot_id)
     except IndexError_ as exc:
-        if store.current_id() is not None:
+        if (snapshot_id or store.current_id()) is not None:
             log.warning("previous index unusable, rebuilding from scratch: %s", exc)
         return None
 

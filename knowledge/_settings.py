@@ -34,3 +34,11 @@ class KnowledgeSettings(BaseModel):
     # Group names an access rule may use; None accepts any (the bot fills it from its configured groups).
     access_groups: list[str] | None = None
     default_language: Literal["es", "en"] = "en"
+    # Where snapshots live; None means `<home>/index`. Point every worker at one shared volume.
+    snapshot_dir: Path | None = None
+    # How often a serving worker looks for a newer recorded snapshot, in seconds.
+    snapshot_poll_s: float = Field(default=5.0, gt=0, le=3600)
+    # Finished snapshots kept on disk (the current one always among them).
+    keep_snapshots: int = Field(default=3, ge=1, le=100)
+    # How long a reindex holds its cross-worker lock unrenewed: a killed reindex frees it after this.
+    reindex_lease_s: float = Field(default=30.0, ge=1, le=3600)

@@ -1,5 +1,7 @@
-"""Index snapshots on disk. Each reindex writes a new snapshot folder, then switches `CURRENT` to it
-with an atomic rename, so a crash part-way leaves the previous snapshot serving."""
+"""Index snapshots on disk, in one folder that several workers may share. Each reindex writes a new
+snapshot folder and renames it into place whole, has it recorded (the bot's database, when several
+workers share the folder), then switches `CURRENT` to it: a crash part-way leaves the previous snapshot
+serving."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,7 +24,6 @@ from knowledge._documents import Chunk
 from knowledge._embeddings import Vectors
 
 FORMAT_VERSION = 1
-_KEEP_SNAPSHOTS = 2
 _TMP_PREFIX = ".tmp-"
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,14 @@ class IndexMissingError(IndexError_):
 
 class IndexCorruptError(IndexError_):
     pass
+
+
+class IndexWriteError(IndexError_):
+    """A snapshot could not be written (a read-only or full disk): nothing was switched in."""
+
+    def __init__(self, where: Path, reason: str) -> None:
+        super().__init__(f"cannot write the index in {where} ({reason}); the current snapshot keeps serving")
+        self.where, self.reason = where, reason
 
 
 @dataclass
@@ -75,12 +85,30 @@ class Snapshot:
     path: Path
 
 
-class IndexStore:
-    """`<home>/index/snapshots/<id>/` plus a `CURRENT` file naming the one that serves."""
+class SnapshotLedger(Protocol):
+    """Where the processes sharing one snapshot folder agree on which snapshot is current and take turns
+    to write one. The bot keeps it in its database; the knowledge base needs only these three things."""
 
-    def __init__(self, home: Path) -> None:
-        self.root = home / "index"
-        self.snapshots = self.root / "snapshots"
+    def current(self) -> str | None:
+        """The newest recorded snapshot, or None when none is recorded yet."""
+        ...
+
+    def record(self, manifest: Manifest) -> None:
+        """Make the snapshot just written the current one for every process."""
+        ...
+
+    def exclusive(self) -> AbstractContextManager[object]:
+        """Held while a reindex runs; raises (the caller's exception) when another one already runs."""
+        ...
+
+
+class IndexStore:
+    """`<root>/snapshots/<id>/` plus a `CURRENT` file naming the newest switched in; `root` may be shared."""
+
+    def __init__(self, root: Path, keep: int = 3) -> None:
+        self.root = root
+        self.snapshots = root / "snapshots"
+        self.keep = keep
 
     @property
     def _current_file(self) -> Path:
@@ -104,17 +132,22 @@ class IndexStore:
             )
         return path
 
-    def load_manifest(self) -> Manifest:
-        return _read_manifest(self.current_path())
+    def load_manifest(self, snapshot_id: str | None = None) -> Manifest:
+        if snapshot_id is None:
+            return _read_manifest(self.current_path())
+        return _read_manifest(self.snapshots / snapshot_id)
 
-    def load(self) -> Snapshot:
-        """The serving snapshot; when it is unusable, the newest older one that is whole, said in the log."""
-        snapshot_id = self.current_id()
+    def load(self, snapshot_id: str | None = None, fallback: bool = True) -> Snapshot:
+        """Snapshot `snapshot_id` (default: the one CURRENT names). When it is unusable and `fallback`
+        holds, the newest older one that is whole, said in the log."""
+        snapshot_id = snapshot_id or self.current_id()
         if snapshot_id is None:
             raise IndexMissingError("there is no index yet: run `backoffice reindex`")
         try:
             return _load_snapshot(self.snapshots / snapshot_id)
         except IndexCorruptError as exc:
+            if not fallback:
+                raise
             for older in self._snapshot_folders(exclude=snapshot_id):
                 try:
                     snapshot = _load_snapshot(older)
@@ -144,9 +177,13 @@ class IndexStore:
         embeddings: Vectors,
         extra_writers: Sequence[Callable[[Path], None]] = (),
     ) -> Path:
-        """Write everything into a temporary folder, then rename it into place and switch CURRENT."""
-        self.snapshots.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=self.snapshots))
+        """Write everything into a temporary folder, then rename it into place. Nobody serves it until it is
+        recorded and switched in."""
+        try:
+            self.snapshots.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=self.snapshots))
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
         try:
             with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
                 for chunk in chunks:
@@ -161,30 +198,47 @@ class IndexStore:
             _fsync_dir(tmp)
             final = self.snapshots / manifest.snapshot_id
             os.replace(tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise self._cannot_write(exc) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._switch(manifest.snapshot_id)
-        self._prune(keep=manifest.snapshot_id)
         return final
 
-    def _switch(self, snapshot_id: str) -> None:
-        tmp = self.root / f".CURRENT.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(snapshot_id)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self._current_file)
-        _fsync_dir(self.root)
+    def _cannot_write(self, exc: OSError) -> IndexWriteError:
+        return IndexWriteError(self.root, exc.strerror or str(exc))
 
-    def _prune(self, keep: str) -> None:
-        """Keep the newest few snapshots so a reader that opened an older one can finish, and clear the
-        temporary folders of writes that were killed (never counted as snapshots)."""
-        for stale in self._snapshot_folders(exclude=keep)[_KEEP_SNAPSHOTS - 1 :]:
-            shutil.rmtree(stale, ignore_errors=True)
+    def discard(self, snapshot_id: str) -> None:
+        """Remove a snapshot that was written but never switched in (recording it failed)."""
+        shutil.rmtree(self.snapshots / snapshot_id, ignore_errors=True)
+
+    def switch(self, snapshot_id: str) -> None:
+        """Point CURRENT at `snapshot_id` with an atomic rename."""
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(snapshot_id)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._current_file)
+            _fsync_dir(self.root)
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
+
+    def prune(self, protect: Collection[str] = ()) -> list[str]:
+        """Keep the newest `keep` snapshots (so a worker still loading an older one can finish) and every
+        one in `protect` (the current one, one being loaded); clear the temporary folders of writes that were
+        killed (never counted as snapshots). Returns the removed ids."""
+        removed = []
+        for stale in self._snapshot_folders()[self.keep :]:
+            if stale.name not in protect:
+                shutil.rmtree(stale, ignore_errors=True)
+                removed.append(stale.name)
         for tmp in self.snapshots.glob(f"{_TMP_PREFIX}*"):
             if not _writer_alive(tmp.name):
                 shutil.rmtree(tmp, ignore_errors=True)
+        return removed
 
 
 def _writer_alive(tmp_name: str) -> bool:

@@ -5,7 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import IndexCorruptError, IndexMissingError, KnowledgeBase, KnowledgeSettings
+from knowledge import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexWriteError,
+    KnowledgeBase,
+    KnowledgeSettings,
+)
 from knowledge.testing import HashingEmbedding
 
 CANARY = "CONFIDENCIAL-BANDAS-7731"
@@ -134,7 +140,7 @@ def test_a_crash_while_writing_files_leaves_no_partial_snapshot(
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "save", explode)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(IndexWriteError, match="disk full"):
         kb.reindex()
     assert kb.store.current_id() == before
     assert sorted(p.name for p in kb.store.snapshots.iterdir()) == [before]
@@ -168,6 +174,9 @@ def test_readers_switch_to_a_new_snapshot(kb: KnowledgeBase, corpus: Path) -> No
         "# Guardias\n\n## Guardias\n\nLas guardias pagadas se cobran a parte."
     )
     kb.reindex()
+    # Still the old snapshot: a new one is loaded off the request path, by `refresh`, then switched in.
+    assert reader.search("guardias pagadas", k=1)[0].chunk.heading_path != ("Guardias",)
+    assert reader.refresh() and not reader.refresh()
     assert reader.search("guardias pagadas", k=1)[0].chunk.doc_path == "es/guardias.md"
 
 
@@ -192,8 +201,11 @@ def _touch_doc(corpus: Path, n: int) -> None:
 
 
 def test_a_folder_left_by_a_killed_write_never_counts_as_a_kept_snapshot(
-    kb: KnowledgeBase, corpus: Path
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding
 ) -> None:
+    kb = KnowledgeBase(
+        tmp_path / "home", KnowledgeSettings(source=corpus, keep_snapshots=2), lambda: embedder
+    )
     first = kb.reindex().snapshot_id
     _touch_doc(corpus, 1)
     second = kb.reindex().snapshot_id

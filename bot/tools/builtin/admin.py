@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot import messages
+from bot.leases import LeaseHeld
+from bot.snapshots import reindex_running
 from bot.tools._plugin import ToolContext, ToolError, tool
 
 
@@ -24,5 +26,8 @@ async def reindex_norms(ctx: ToolContext) -> str:
     Admins only."""
     if ctx.knowledge is None:
         raise ToolError(messages.say("no_knowledge_base", ctx.lang))
-    report = await asyncio.to_thread(ctx.knowledge.reindex)
+    try:
+        report = await asyncio.to_thread(ctx.knowledge.reindex)
+    except LeaseHeld as exc:  # one reindex at a time across workers
+        raise ToolError(reindex_running(exc.holding, ctx.lang, ctx.now.tzinfo)) from exc
     return messages.say("index_updated", ctx.lang, **report.counts())
