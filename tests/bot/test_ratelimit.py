@@ -74,7 +74,7 @@ async def _bots(*all_settings: Settings, embedder: HashingEmbedding) -> AsyncIte
 
 
 def test_the_database_window_slides_and_prunes_what_it_left_behind(sqlite_db: Database) -> None:
-    limit = DatabaseRateLimit(sqlite_db, 3)
+    limit = DatabaseRateLimit(sqlite_db, 3, prune_every_s=0)
     assert [limit.allow("slack:ana") for _ in range(4)] == [True, True, True, False]
     assert limit.allow("slack:eve")  # another user has a limit of their own
     with sqlite_db.session() as s:
