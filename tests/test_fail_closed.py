@@ -113,10 +113,21 @@ async def _slack_env(tmp_path: Path, corpus: Path, interval_s: float = 2.0) -> A
         await bot.aclose()
 
 
-async def _answer_in(slack: SlackEnv, text: str, user: str = HR_USER) -> dict[str, Any]:
+async def _answer_in(
+    slack: SlackEnv, text: str, user: str = HR_USER, channel: str = "D111"
+) -> dict[str, Any]:
+    """The bot's first post in `channel` after this message (other channels' posts may come meanwhile)."""
     before = len(slack.fake.named("chat.postMessage"))
-    assert (await slack.event(_dm(text, user))).status == 200
-    return (await slack.fake.wait_for("chat.postMessage", before + 1, timeout=20))[before]
+    body = _dm(text, user)
+    body["event"]["channel"] = channel
+    assert (await slack.event(body)).status == 200
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:
+        posted = [c for c in slack.fake.named("chat.postMessage")[before:] if c["channel"] == channel]
+        if posted:
+            return posted[0]
+        assert asyncio.get_running_loop().time() < deadline, f"no answer in {channel}"
+        await asyncio.sleep(0.05)
 
 
 # --- 10.4: a running server follows group changes ----------------------------------------------------------
@@ -143,6 +154,11 @@ async def test_a_restricted_answer_stays_with_its_audience_through_slack(
 ) -> None:
     caplog.set_level(logging.INFO)  # what `serve` logs; SDKs dump bodies at DEBUG
     async for slack in _slack_env(tmp_path, corpus):
+        await _answer_in(slack, QUESTION, "WOUTSIDE", "D999")
+        await asyncio.sleep(0.3)  # the escalation notice follows the answer
+        calls = [c.args for c in slack.fake.calls]
+        outsider = json.dumps([c for c in calls if "D999" in json.dumps(c)], ensure_ascii=False)
+        assert CANARY not in outsider and "bandas-salariales" not in outsider  # not in text nor citations
         answer = await _answer_in(slack, QUESTION)
         assert CANARY in answer["text"]
         buttons = {e["action_id"]: e["value"] for e in answer["blocks"][-1]["elements"]}
@@ -177,6 +193,14 @@ async def test_a_restricted_answer_stays_with_its_audience_through_teams(
 
             install = activity("conversationUpdate.bot-added-to-team.msteams-docs.json", fake.url + "amer/")
             await teams.post(install)
+            elsewhere = teams.personal(QUESTION, "r0", user="29:outsider")
+            elsewhere["conversation"]["id"] = "a:another-personal-chat"
+            await teams.post(elsewhere)
+            await fake.wait_for(match=lambda s: s.body.get("attachments"), timeout=20)
+            await asyncio.sleep(0.3)
+            seen = json.dumps([s.body for s in fake.messages() if "another" in s.conversation])
+            assert "attachments" in seen  # the outsider was answered (by an escalation notice)
+            assert CANARY not in seen and "bandas-salariales" not in seen  # not in text nor citations
             await teams.post(teams.personal(QUESTION, "r1", user=TEAMS_HR))
             (answer,) = await fake.wait_for(match=lambda s: CANARY in json.dumps(s.body), timeout=20)
             turn = _last_turn(bot)
@@ -228,6 +252,9 @@ def _assert_no_canary(bot: Bot, posts: list[dict[str, Any]], caplog: pytest.LogC
     )
     assert CANARY not in shown and "bandas-salariales" not in shown
     assert CANARY not in caplog.text
+    scraped = bot.metrics.exposition().decode()
+    assert "backoffice_requests_total" in scraped  # the turns were counted ...
+    assert CANARY not in scraped and "bandas-salariales" not in scraped  # ... and labelled by kind only
 
 
 # --- property-based: whatever arrives gets a reply, never a traceback --------------------------------------
