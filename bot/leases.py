@@ -57,6 +57,19 @@ class Leases:
 
     def acquire(self, name: str, ttl: timedelta) -> Holding:
         """The lease, if it is free or its holder let it run out; LeaseHeld otherwise."""
+        for _ in range(3):
+            taken = self._take(name, ttl)
+            if taken is not None:
+                return taken
+            held = self._row(name)
+            if held is not None and held.until > self._clock():
+                raise LeaseHeld(held)
+            # It ran out between the two looks: worth another try.
+        # Not reached in practice: an expired row is taken by the next UPDATE, a missing one by the INSERT.
+        assert held is not None
+        raise LeaseHeld(held)
+
+    def _take(self, name: str, ttl: timedelta) -> Holding | None:
         now = self._clock()
         mine = Holding(name, self.holder, now, now + ttl)
         with self.db.session() as s:
@@ -65,19 +78,14 @@ class Leases:
             # INSERT creates a missing one and does nothing when another worker created it first.
             taken = s.exec(
                 update(Lease)
-                .where(col(Lease.name) == name, col(Lease.until) < now)
+                .where(col(Lease.name) == name, col(Lease.until) <= now)
                 .values(holder=mine.holder, until=mine.until, acquired_at=mine.acquired_at)
+                .execution_options(synchronize_session=False)
             ).rowcount
             if not taken:
                 # RETURNING tells whether the row went in (an ORM insert's rowcount is not reliable).
                 taken = len(s.exec(self._insert(s, mine)).all())  # type: ignore[call-overload]
-        if not taken:
-            held = self.holding(name)
-            # It may have run out between the two looks: then it is worth another try, once.
-            if held is None:
-                return self.acquire(name, ttl)
-            raise LeaseHeld(held)
-        return mine
+        return mine if taken else None
 
     @staticmethod
     def _insert(s: Session, holding: Holding) -> object:
@@ -111,6 +119,7 @@ class Leases:
                 col(Lease.acquired_at) == holding.acquired_at,
             )
             .values(until=until)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if not renewed:
             raise LeaseLost(f"the {holding.name} lease of {holding.holder} ran out and was taken over")
@@ -127,15 +136,18 @@ class Leases:
                     col(Lease.acquired_at) == holding.acquired_at,
                 )
                 .values(until=self._clock())
+                .execution_options(synchronize_session=False)
             )
 
     def holding(self, name: str) -> Holding | None:
         """Who holds the lease now, or None when it is free."""
+        row = self._row(name)
+        return row if row is not None and row.until > self._clock() else None
+
+    def _row(self, name: str) -> Holding | None:
         with self.db.session() as s:
             row = s.exec(select(Lease).where(col(Lease.name) == name)).first()
-        if row is None or row.until <= self._clock():
-            return None
-        return Holding(row.name, row.holder, row.acquired_at, row.until)
+        return Holding(row.name, row.holder, row.acquired_at, row.until) if row is not None else None
 
     @contextmanager
     def hold(self, name: str, ttl: timedelta) -> Iterator[Holding]:

@@ -17,15 +17,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.leases import LeaseHeld, Leases
+from bot.leases import LeaseHeld, LeaseLost, Leases
 from bot.snapshots import REINDEX_LEASE, RecordedSnapshots
 from bot.store import Database
+from bot.types import utcnow
 from knowledge import KnowledgeBase, KnowledgeSettings
 from knowledge.testing import HashingEmbedding
 
@@ -373,3 +374,104 @@ def test_a_read_only_or_full_disk_says_so_and_keeps_the_current_snapshot(
     _serving_is_intact(kb, first)
     assert Leases(shared["db"]).holding(REINDEX_LEASE) is None  # released: the next reindex may run
     assert kb.reindex().snapshot_id is not None  # and, with room on the disk, it does
+
+
+# --- the lease itself, on SQLite and PostgreSQL ---------------------------------------------------------
+
+
+class Clock:
+    """A clock the test moves: leases run out without waiting for them."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
+    db = Database(url or f"sqlite:///{tmp_path / 'leases.db'}")
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+def test_a_lease_has_one_holder_until_it_is_released_or_runs_out(database: Database) -> None:
+    clock, ttl = Clock(), timedelta(seconds=10)
+    a, b = Leases(database, "worker-a", clock), Leases(database, "worker-b", clock)
+    mine = a.acquire("reindex", ttl)
+    with pytest.raises(LeaseHeld) as held:
+        b.acquire("reindex", ttl)
+    assert (held.value.holding.holder, held.value.holding.acquired_at) == ("worker-a", mine.acquired_at)
+    assert "held by worker-a since" in str(held.value)
+
+    clock.now += ttl + timedelta(seconds=1)  # worker-a stopped renewing (killed)
+    theirs = b.acquire("reindex", ttl)
+    with pytest.raises(LeaseLost):
+        a.renew(mine, ttl)
+    a.release(mine)  # too late: releasing must not free worker-b's lease
+    assert a.holding("reindex") == theirs
+    b.release(theirs)
+    assert a.holding("reindex") is None
+    assert a.acquire("reindex", ttl).holder == "worker-a"
+
+
+def test_workers_racing_for_a_free_or_expired_lease_get_it_once(database: Database) -> None:
+    ttl = timedelta(seconds=30)
+    for round_ in ("missing row", "expired row"):
+        barrier = threading.Barrier(6)
+        won: list[str] = []
+        told: list[str] = []
+
+        def race(name: str, barrier: threading.Barrier, won: list[str], told: list[str]) -> None:
+            barrier.wait()
+            try:
+                won.append(Leases(database, name).acquire("race", ttl).holder)
+            except LeaseHeld as exc:
+                told.append(exc.holding.holder)
+
+        threads = [threading.Thread(target=race, args=(f"w{i}", barrier, won, told)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 1 and len(told) == 5 and set(told) == set(won), (round_, won, told)
+        # The winner stops renewing: the row stays, expired, for the next round to race for.
+        Leases(database, won[0]).release(Leases(database).holding("race"))  # type: ignore[arg-type]
+
+
+def test_a_long_reindex_keeps_its_lease_by_renewing_it(database: Database) -> None:
+    ttl = timedelta(seconds=1)
+    with Leases(database, "worker-a").hold("reindex", ttl):
+        time.sleep(2.5)  # more than twice the lease: only the heartbeat keeps it
+        with pytest.raises(LeaseHeld):
+            Leases(database, "worker-b").acquire("reindex", ttl)
+    assert Leases(database).holding("reindex") is None  # released at the end, not left to run out
+
+
+def test_a_reindex_that_lost_its_lease_records_nothing_and_leaves_no_snapshot(
+    database: Database, tmp_path: Path, corpus: Path
+) -> None:
+    clock, ttl = Clock(), timedelta(seconds=60)
+    ledger = RecordedSnapshots(database, ttl, Leases(database, "slow-worker", clock))
+    kb = KnowledgeBase(tmp_path / "home", KnowledgeSettings(source=corpus), HashingEmbedding, ledger)
+    first = kb.reindex().snapshot_id
+    assert ledger.current() == first == kb.store.current_id()
+
+    class TakenOverWhileEmbedding:
+        """The worker stalls past its lease while embedding, and another worker takes the lease."""
+
+        def start(self, total_chunks: int) -> None:
+            clock.now += ttl * 2
+            Leases(database, "other-worker", clock).acquire(REINDEX_LEASE, ttl)
+
+        def advance(self, n: int) -> None:
+            pass
+
+    _big_document(corpus, "zorblax", 3)
+    with pytest.raises(LeaseLost):
+        kb.reindex(progress=TakenOverWhileEmbedding())
+    assert ledger.current() == first == kb.store.current_id()
+    assert sorted(p.name for p in kb.store.snapshots.iterdir()) == [first]
