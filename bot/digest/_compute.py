@@ -151,7 +151,11 @@ def _turns(db: Database, start: datetime, end: datetime) -> list[_Row]:
         Turn.confidence,
     )
     with db.session() as s:
-        result = s.exec(select(*columns).where(col(Turn.at) >= start, col(Turn.at) < end))  # type: ignore[call-overload]
+        # A message refused by the per-user rate limit was never read: it is neither a request nor a gap.
+        query = select(*columns).where(  # type: ignore[call-overload]
+            col(Turn.at) >= start, col(Turn.at) < end, col(Turn.outcome) != "rate_limited"
+        )
+        result = s.exec(query)
         return [_Row(*row) for row in result.all()]
 
 

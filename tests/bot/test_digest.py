@@ -184,6 +184,16 @@ def test_a_week_with_only_escalations(db: Database) -> None:
     assert "Auto-resolution: *0%*" in to_markdown(digest, "en", 3)
 
 
+def test_messages_refused_by_the_rate_limit_are_not_counted_as_requests(db: Database) -> None:
+    seed = Seed(db)
+    seed.turn(local(16, 10), "answered")
+    for minute in range(5):
+        seed.turn(local(16, 10, minute + 1), "rate_limited", confidence=0.0, question=f"otra vez {minute}")
+    digest = compute_digest(db, W47, MADRID)
+    assert (digest.now.questions, digest.now.auto_resolved) == (1, 1)
+    assert digest.now.auto_resolution_rate == 1.0 and digest.gaps == []
+
+
 def test_week_edges_follow_the_company_time_zone(db: Database) -> None:
     seed = Seed(db)
     seed.turn(local(22, 23, 30), "answered")  # Sunday 23:30 in Madrid is still W47 (22:30 UTC)
