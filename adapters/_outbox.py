@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from bot import outbox
@@ -43,13 +44,14 @@ class OutboxWorker:
         self._settle()
         sent = 0
         while not self._stopping:
+            claimed_at = time.monotonic()
             batch = outbox.claim(self._db, self._platform, lease_s=lease_s, limit=_BATCH)
-            sent += await self._deliver(batch, lease_s)
+            sent += await self._deliver(batch, lease_s, claimed_at)
             if len(batch) < _BATCH:
                 break
         return sent
 
-    async def _deliver(self, batch: list[Outbox], lease_s: float) -> int:
+    async def _deliver(self, batch: list[Outbox], lease_s: float, claimed_at: float) -> int:
         sent = 0
         for position, item in enumerate(batch):
             rest = [i.id or 0 for i in batch[position:]]
@@ -57,16 +59,18 @@ class OutboxWorker:
                 outbox.release(self._db, rest)
                 break
             try:
-                sent += await self._deliver_one(item, lease_s)
+                # A slow batch can outlast its lease: past half of it, each item is renewed before it
+                # is sent, and sent only if it is still ours.
+                fresh = time.monotonic() - claimed_at < lease_s / 2
+                sent += await self._deliver_one(item, None if fresh else lease_s)
             except DatabaseUnavailable:
                 self._unsent.extend(i for i in rest if i not in self._unrecorded)
                 raise
         return sent
 
-    async def _deliver_one(self, item: Outbox, lease_s: float) -> int:
+    async def _deliver_one(self, item: Outbox, renew_for_s: float | None) -> int:
         item_id = item.id or 0
-        # A slow batch can outlast its lease: send only what is still ours, with a fresh lease.
-        if not outbox.renew(self._db, item_id, lease_s=lease_s):
+        if renew_for_s is not None and not outbox.renew(self._db, item_id, lease_s=renew_for_s):
             log.info("outbox item %s went to another worker while this one was busy", item_id)
             return 0
         try:

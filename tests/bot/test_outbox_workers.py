@@ -14,6 +14,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier, Event
@@ -40,33 +41,42 @@ class Send(NamedTuple):
     in_flight: bool  # the worker was killed during this post
 
 
-def _work(url: str, record: str, lease_s: float, start: Barrier, hang_at: int, hanging: Event | None) -> None:
-    asyncio.run(_adrain(url, record, lease_s, start, hang_at, hanging))
+@dataclass(frozen=True)
+class Plan:
+    """What a worker process does: drain `url`'s outbox, appending each send to `record`."""
+
+    url: str
+    record: str
+    lease_s: float
+    send_s: float = 0.002  # a post's round trip: lets the other workers interleave
+    hang_at: int = 0  # this send never returns (the first worker only)
 
 
-async def _adrain(
-    url: str, record: str, lease_s: float, start: Barrier, hang_at: int, hanging: Event | None
-) -> None:
-    """Drain until nothing of ours is left undelivered; with `hang_at`, that send never returns."""
-    db = Database(url)
-    fd = os.open(record, os.O_WRONLY | os.O_APPEND)
+def _work(plan: Plan, start: Barrier, hanging: Event | None) -> None:
+    asyncio.run(_adrain(plan, start, hanging))
+
+
+async def _adrain(plan: Plan, start: Barrier, hanging: Event | None) -> None:
+    """Drain until nothing of ours is left undelivered."""
+    db = Database(plan.url)
+    fd = os.open(plan.record, os.O_WRONLY | os.O_APPEND)
     sends = 0
 
     async def send(item: Outbox) -> None:
         nonlocal sends
         sends += 1
-        hangs = sends == hang_at and hanging is not None
+        hangs = sends == plan.hang_at and hanging is not None
         os.write(fd, f"{item.id} {workers.WORKER_ID} {time.time():.6f} {int(hangs)}\n".encode())
         if hangs and hanging is not None:
             hanging.set()
             await asyncio.sleep(3600)  # the post is in flight when the worker is killed
-        await asyncio.sleep(0.002)  # a post's round trip: lets the other workers interleave
+        await asyncio.sleep(plan.send_s)
 
     worker = OutboxWorker(db, PLATFORM, send)
     start.wait()
     deadline = time.monotonic() + 60
     while _undelivered(db) and time.monotonic() < deadline:
-        await worker.drain(lease_s)
+        await worker.drain(plan.lease_s)
         await asyncio.sleep(0.05)
     db.dispose()
 
@@ -95,17 +105,12 @@ def _queue(db: Database, count: int) -> list[int]:
     return ids
 
 
-def _start(
-    url: str, record: Path, count: int, lease_s: float, hang_at: int = 0, hanging: Event | None = None
-) -> list[BaseProcess]:
-    """`count` workers that start draining together; the first one's send number `hang_at` never returns."""
+def _start(plan: Plan, count: int, hanging: Event | None = None) -> list[BaseProcess]:
+    """`count` workers that start draining together; with `hanging`, the first one's send number
+    `plan.hang_at` never returns."""
     start = _CTX.Barrier(count + 1)  # and us: the barrier must outlive the workers' unpickling it
     processes: list[BaseProcess] = [
-        _CTX.Process(
-            target=_work,
-            args=(url, str(record), lease_s, start, *((hang_at, hanging) if i == 0 else (0, None))),
-        )
-        for i in range(count)
+        _CTX.Process(target=_work, args=(plan, start, hanging if i == 0 else None)) for i in range(count)
     ]
     for process in processes:
         process.start()
@@ -130,7 +135,7 @@ def _drain_with_three_workers(url: str, record: Path) -> None:
     db = Database(url)
     db.migrate()
     ids = _queue(db, 300)
-    processes = _start(url, record, 3, lease_s=60)
+    processes = _start(Plan(url, str(record), lease_s=60), 3)
     _join(processes)
     assert [p.exitcode for p in processes] == [0, 0, 0]
 
@@ -166,7 +171,7 @@ def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
     db.migrate()
     ids = _queue(db, 120)
     hanging = _CTX.Event()
-    killed, survivor = _start(postgres_url, record, 2, lease_s=2, hang_at=3, hanging=hanging)
+    killed, survivor = _start(Plan(postgres_url, str(record), lease_s=2, hang_at=3), 2, hanging)
     assert hanging.wait(60), "the first worker never started sending"
     os.kill(killed.pid or 0, signal.SIGKILL)
     killed.join(10)
@@ -189,4 +194,20 @@ def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
     for item in held:
         assert item.claimed_until is not None and item.id is not None
         assert resent[item.id].at >= _aware(item.claimed_until).timestamp(), "taken before the lease ran out"
+    db.dispose()
+
+
+def test_a_batch_that_outlasts_its_lease_is_posted_once(tmp_path: Path, record: Path) -> None:
+    """Posts slow enough that a batch outlives its lease: the other worker takes the lapsed tail, and the
+    first sends only what it still holds, renewing each item before it posts it."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    db = Database(url)
+    db.migrate()
+    ids = _queue(db, 16)
+    processes = _start(Plan(url, str(record), lease_s=0.6, send_s=0.1), 2)
+    _join(processes)
+    assert [p.exitcode for p in processes] == [0, 0]
+    sends = _sends(record)
+    assert Counter(s.item_id for s in sends) == Counter(ids), "an item was posted twice or never"
+    assert len({s.worker for s in sends}) == 2, "the lapsed items were not taken by the other worker"
     db.dispose()
