@@ -1,5 +1,7 @@
 """Several real worker processes drain one outbox, on PostgreSQL and on one SQLite file: every item is
-sent exactly once, and a worker killed while it holds claims leaves them to another after the lease.
+sent exactly once, and a worker killed while it holds claims leaves them to another after the lease. The
+claim's rules themselves (only the claimer settles an item; a stopping worker gives its batch back) are
+checked in one process at the end.
 
 Workers are forked from a clean forkserver that imported the code once (a fresh interpreter per worker
 would spend seconds importing). Each send is appended to a file opened with O_APPEND, one line a send, so
@@ -210,4 +212,48 @@ def test_a_batch_that_outlasts_its_lease_is_posted_once(tmp_path: Path, record: 
     sends = _sends(record)
     assert Counter(s.item_id for s in sends) == Counter(ids), "an item was posted twice or never"
     assert len({s.worker for s in sends}) == 2, "the lapsed items were not taken by the other worker"
+    db.dispose()
+
+
+def test_only_the_claimer_may_settle_an_item_and_a_lapsed_claim_passes_on(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    db.migrate()
+    [item_id] = _queue(db, 1)
+    [mine] = outbox.claim(db, PLATFORM, lease_s=0.2, worker="a")
+    assert outbox.claim(db, PLATFORM, worker="b") == []
+    assert not outbox.delivered(db, item_id, worker="b") and not outbox.postpone(db, mine, "x", worker="b")
+
+    time.sleep(0.25)  # a's lease runs out: b takes the item, and a can no longer settle it
+    [theirs] = outbox.claim(db, PLATFORM, lease_s=60, worker="b")
+    assert not outbox.renew(db, item_id, worker="a") and not outbox.delivered(db, item_id, worker="a")
+    assert outbox.postpone(db, theirs, "HTTP 503", worker="b")
+    assert outbox.claim(db, PLATFORM, worker="a") == []  # not due yet: the backoff holds it
+    with db.session() as s:
+        item = s.get(Outbox, item_id)
+    assert item is not None
+    assert (item.attempts, item.claimed_by, item.claimed_until, item.delivered_at) == (1, "", None, None)
+    assert item.last_error == "HTTP 503"
+    db.dispose()
+
+
+async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(tmp_path: Path) -> None:
+    """A worker shut down mid-batch finishes the post in flight; the rest need not wait out its lease."""
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    db.migrate()
+    ids = _queue(db, 5)
+    sent: list[int] = []
+    stopping: list[asyncio.Task[None]] = []
+
+    async def send(item: Outbox) -> None:
+        sent.append(item.id or 0)
+        stopping.append(asyncio.create_task(worker.stop(running)))  # a shutdown while this post is out
+        await asyncio.sleep(0.01)
+
+    worker = OutboxWorker(db, PLATFORM, send)
+    running = asyncio.create_task(worker.run(60, lease_s=60))
+    while not stopping:
+        await asyncio.sleep(0.01)
+    await stopping[0]
+    assert sent == ids[:1]
+    assert [item.id for item in outbox.claim(db, PLATFORM, worker="another")] == ids[1:]
     db.dispose()
