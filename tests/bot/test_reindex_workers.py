@@ -8,6 +8,7 @@ The workers are real processes: this module, run as `python -m tests.bot.test_re
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import queue
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.leases import LeaseHeld, LeaseLost, Leases
@@ -475,3 +477,100 @@ def test_a_reindex_that_lost_its_lease_records_nothing_and_leaves_no_snapshot(
         kb.reindex(progress=TakenOverWhileEmbedding())
     assert ledger.current() == first == kb.store.current_id()
     assert sorted(p.name for p in kb.store.snapshots.iterdir()) == [first]
+
+
+# --- what an admin reads in chat ------------------------------------------------------------------------
+
+
+async def test_an_admin_is_told_in_their_language_who_runs_the_reindex_or_why_it_failed(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot import Bot, messages
+    from bot.commands import AdminCommands
+    from bot.tools import ToolContext, ToolError
+    from bot.tools.builtin.admin import reindex_norms
+
+    from .conftest import make_settings
+
+    settings = make_settings(tmp_path / "home", corpus)
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    ledger = RecordedSnapshots(db, timedelta(seconds=30))
+    kb = KnowledgeBase(settings.home, settings.knowledge, HashingEmbedding, ledger)
+    bot = Bot.from_settings(settings, knowledge=kb)
+    try:
+        theirs = Leases(db, "worker-b").acquire(REINDEX_LEASE, timedelta(seconds=30))
+        zone = ZoneInfo(settings.agent.timezone)
+        since = f"{theirs.acquired_at.astimezone(zone):%H:%M}"
+        for lang in ("es", "en"):
+            said = await AdminCommands(bot).run("console:root", "reindex", lang)
+            assert said == messages.say("reindex_running", lang, worker="worker-b", since=since)
+        now = theirs.acquired_at.astimezone(zone)
+        ctx = ToolContext("console:root", frozenset({"admins"}), "es", now.date(), now, db, kb)
+        with pytest.raises(ToolError, match="Ya hay una reindexación en curso \\(en worker-b"):
+            await reindex_norms.fn(ctx)  # type: ignore[misc]
+        Leases(db, "worker-b").release(theirs)
+
+        # A full disk while the snapshot is written: said in the admin's language, the current one stays.
+        first = kb.reindex().snapshot_id
+        _big_document(corpus, "zorblax", 3)
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(np, "save", full)
+        said = await AdminCommands(bot).run("console:root", "reindex", "es")
+        assert said == messages.say(
+            "index_write_failed", "es", path=kb.store.root, reason=os.strerror(errno.ENOSPC)
+        )
+        _serving_is_intact(kb, str(first))
+        assert Leases(db).holding(REINDEX_LEASE) is None
+    finally:
+        await bot.aclose()
+        db.dispose()
+
+
+async def test_a_serve_worker_started_before_any_index_becomes_ready_when_one_is_recorded(
+    tmp_path: Path, corpus: Path
+) -> None:
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from adapters.server import Server
+    from bot import Bot
+
+    from .conftest import make_settings
+
+    shared = {"source": corpus, "snapshot_dir": tmp_path / "shared", "snapshot_poll_s": 0.2}
+    settings = make_settings(tmp_path / "home", corpus, knowledge=shared)
+    db = Database(settings.effective_database_url)
+    db.migrate()
+    kb = KnowledgeBase(
+        settings.home, settings.knowledge, HashingEmbedding, RecordedSnapshots(db, timedelta(30))
+    )
+    bot = Bot.from_settings(settings, knowledge=kb)
+    server = Server(bot, settings)
+    await server.open()
+    try:
+        async with TestClient(TestServer(server.web_app)) as client:
+            await server.wait_ready()
+            ready = await client.get("/readyz")
+            assert ready.status == 503 and "IndexMissingError" in (await ready.json())["knowledge"]
+            # Another worker (its own knowledge base over the same database and folder) builds the index.
+            other = KnowledgeBase(
+                tmp_path / "other", settings.knowledge, HashingEmbedding, RecordedSnapshots(db, timedelta(30))
+            )
+            built = await asyncio.to_thread(other.reindex)
+            for _ in range(50):
+                if (await client.get("/readyz")).status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert kb.serving_id() == built.snapshot_id
+            assert (await client.get("/readyz")).status == 200
+    finally:
+        await server.close()
+        await bot.aclose()
+        db.dispose()
