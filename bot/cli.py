@@ -229,9 +229,15 @@ def evaluate(
 
     with tempfile.TemporaryDirectory(prefix="backoffice-eval-") as home:
         base = _settings(config)
-        # The questions bring their own groups: the configured ones must not hide the corpus' folders.
+        # The questions bring their own groups: the configured ones must not hide the corpus' folders. The
+        # index goes to the fresh data dir, never to a snapshot folder the workers share.
         knowledge = base.knowledge.model_copy(
-            update={"source": corpus, "exclude": list(exclude or []), "access_groups": None}
+            update={
+                "source": corpus,
+                "exclude": list(exclude or []),
+                "access_groups": None,
+                "snapshot_dir": None,
+            }
         )
         settings = base.model_copy(
             update={
