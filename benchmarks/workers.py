@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import socket
 import subprocess
@@ -30,7 +31,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -53,16 +54,18 @@ READY_TIMEOUT_S = 240
 
 @dataclass
 class Traffic:
-    """What was sent and what came back at the fake Slack API, for events `first`…`first + events - 1`."""
+    """What was sent to the workers and what they posted at the fake Slack API."""
 
     events: int
     deliveries: int
     statuses: dict[int, int]
     acks_ms: list[float]
+    answers_s: list[float]  # from an event's first delivery to its answer at the Slack API
     answered: int
     duplicates: dict[str, int]  # event channel -> chat.postMessage count, where more than one
     strays: int  # posts to channels no event came from
     seconds_to_last_answer: float
+    backlog: list[int] = field(default_factory=list)  # the soak: events waiting for an answer, each minute
 
     @property
     def exactly_once(self) -> bool:
@@ -70,8 +73,11 @@ class Traffic:
 
     def summary(self) -> dict[str, Any]:
         acks = self.acks_ms or [0.0]
+        answers = self.answers_s or [0.0]
         return {
-            **{k: v for k, v in asdict(self).items() if k != "acks_ms"},
+            **{k: v for k, v in asdict(self).items() if k not in ("acks_ms", "answers_s")},
+            "answer_p50_s": round(percentile(answers, 50), 1),
+            "answer_p99_s": round(percentile(answers, 99), 1),
             "exactly_once": self.exactly_once,
             "ack_p50_ms": percentile(acks, 50),
             "ack_p99_ms": percentile(acks, 99),
@@ -87,7 +93,8 @@ class WorkerReport:
     ready_s: float
     peak_rss_mib: float
     rss_mib: list[float] = field(default_factory=list)  # the soak's samples, one a minute
-    log_problems: list[str] = field(default_factory=list)  # ERROR lines and tracebacks, first few
+    log_problems: list[str] = field(default_factory=list)  # ERROR lines and tracebacks, the first few
+    log_problem_count: int = 0
     exit_code: int | None = None
 
 
@@ -111,8 +118,23 @@ class Worker:
 
     def report(self) -> WorkerReport:
         lines = self.log.read_text(errors="replace").splitlines()
-        problems = [ln for ln in lines if " ERROR " in ln or ln.startswith("Traceback")]
-        return WorkerReport(self.ready_s, 0.0, log_problems=problems[:5], exit_code=self.process.returncode)
+        problems = [line for line in lines if _is_a_problem(line)]
+        return WorkerReport(
+            self.ready_s,
+            0.0,
+            log_problems=problems[:5],
+            log_problem_count=len(problems),
+            exit_code=self.process.returncode,
+        )
+
+
+def _is_a_problem(line: str) -> bool:
+    """An ERROR or CRITICAL log line (JSON or plain text) or the start of a traceback."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")
+    return isinstance(record, dict) and record.get("level") in ("ERROR", "CRITICAL")
 
 
 @contextmanager
@@ -228,6 +250,13 @@ async def _wait_ready(session: aiohttp.ClientSession, worker: Worker, started: f
     raise RuntimeError(f"a worker was not ready after {READY_TIMEOUT_S} s:\n{worker.log.read_text()}")
 
 
+class Delivery(NamedTuple):
+    channel: str  # one direct-message channel per event: its answers are counted there
+    body: str
+    url: str
+    retry: int | None
+
+
 class Sender:
     """Signs and delivers events round-robin: event n to worker n mod N, its retry to the next worker."""
 
@@ -243,71 +272,83 @@ class Sender:
         self.verifier = SignatureVerifier(SECRET)
         self.acks_ms: list[float] = []
         self.statuses: Counter[int] = Counter()
+        self.deliveries = 0
+        self.asked_at: dict[str, float] = {}  # channel -> when its event was first sent (monotonic)
 
-    def deliveries(self, n: int) -> list[tuple[str, str, int | None]]:
+    def plan(self, n: int) -> list[Delivery]:
         asker = {**self.template, "event": {**self.template["event"], "user": f"W{n % EMPLOYEES:05d}"}}
-        body = _event(asker, f"EvWorkers{n}", QUESTIONS[n % len(QUESTIONS)], f"D{n}", n)
+        channel = f"D{n}"
+        body = _event(asker, f"EvWorkers{n}", QUESTIONS[n % len(QUESTIONS)], channel, n)
         first = n % len(self.workers)
-        sent: list[tuple[str, str, int | None]] = [(body, self.workers[first].events_url, None)]
+        planned = [Delivery(channel, body, self.workers[first].events_url, None)]
         if int((n + 1) * self.retry_share) > int(n * self.retry_share):  # an even spread of the share
-            sent.append((body, self.workers[(first + 1) % len(self.workers)].events_url, 1))
-        return sent
+            planned.append(
+                Delivery(channel, body, self.workers[(first + 1) % len(self.workers)].events_url, 1)
+            )
+        return planned
 
-    async def deliver(self, body: str, url: str, retry: int | None) -> None:
+    async def deliver(self, delivery: Delivery) -> None:
         sent_at = time.perf_counter()
-        self.statuses[await _post(self.session, url, self.verifier, body, retry)] += 1
+        self.asked_at.setdefault(delivery.channel, time.monotonic())
+        self.deliveries += 1
+        status = await _post(self.session, delivery.url, self.verifier, delivery.body, delivery.retry)
+        self.statuses[status] += 1
         self.acks_ms.append((time.perf_counter() - sent_at) * 1000)
 
 
-async def _answers(fake: FakeSlack, first: int, events: int, started: float, quiet_s: float) -> Traffic:
-    """Waits until every event is answered (or nothing new arrives for `quiet_s`), then a little longer
-    for late duplicates, and counts the answers per event."""
-    wanted = {f"D{n}" for n in range(first, first + events)}
+async def _answers(fake: FakeSlack, sender: Sender, started: float, timeout_s: float) -> Traffic:
+    """Waits until every event sent is answered (or `timeout_s` passes, or answers stop coming for a
+    minute once they began), then a little longer for late duplicates, and counts the answers per event.
+    The first answers may come late: a worker's turns share its CPU, so a queue of them ends together."""
+    wanted = sender.asked_at
 
     def posts() -> list[tuple[str, float]]:
         return [(str(c.args.get("channel")), c.at) for c in fake.calls if c.method == "chat.postMessage"]
 
-    last_count, last_change = -1, time.monotonic()
-    while time.monotonic() - last_change < quiet_s:
-        answered = {channel for channel, _ in posts()} & wanted
-        if len(answered) == events:
+    deadline, last_count, last_change, shown = started + timeout_s, 0, time.monotonic(), time.monotonic()
+    while (now := time.monotonic()) < deadline:
+        answered = len({channel for channel, _ in posts() if channel in wanted})
+        if answered == len(wanted) or (last_count and answered == last_count and now - last_change > 60):
             break
-        if len(answered) != last_count:
-            last_count, last_change = len(answered), time.monotonic()
+        if answered != last_count:
+            last_count, last_change = answered, now
+        if now - shown > 30:
+            print(
+                f"  {answered}/{len(wanted)} answered after {now - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            shown = now
         await asyncio.sleep(0.2)
     await asyncio.sleep(3)  # a second post of the same answer would show up now
     found = posts()
     per_event = Counter(channel for channel, _ in found if channel in wanted)
-    last = max((at for channel, at in found if channel in wanted), default=started)
+    first_post: dict[str, float] = {}
+    for channel, at in found:
+        first_post.setdefault(channel, at)
     return Traffic(
-        events=events,
-        deliveries=0,
-        statuses={},
-        acks_ms=[],
+        events=len(wanted),
+        deliveries=sender.deliveries,
+        statuses=dict(sender.statuses),
+        acks_ms=sender.acks_ms,
+        answers_s=[first_post[c] - wanted[c] for c in per_event],
         answered=len(per_event),
         duplicates={c: k for c, k in per_event.items() if k > 1},
         strays=sum(1 for channel, _ in found if channel not in wanted),
-        seconds_to_last_answer=round(last - started, 2),
+        seconds_to_last_answer=round(max((first_post[c] for c in per_event), default=started) - started, 2),
     )
 
 
 async def _load(sender: Sender, fake: FakeSlack, events: int, concurrency: int) -> Traffic:
     gate = asyncio.Semaphore(concurrency)
-    planned = [d for n in range(events) for d in sender.deliveries(n)]
 
-    async def send(body: str, url: str, retry: int | None) -> None:
+    async def send(delivery: Delivery) -> None:
         async with gate:
-            await sender.deliver(body, url, retry)
+            await sender.deliver(delivery)
 
     started = time.monotonic()
-    await asyncio.gather(*(send(*d) for d in planned))
-    traffic = await _answers(fake, 0, events, started, quiet_s=90)
-    traffic.deliveries, traffic.statuses, traffic.acks_ms = (
-        len(planned),
-        dict(sender.statuses),
-        sender.acks_ms,
-    )
-    return traffic
+    await asyncio.gather(*(send(d) for n in range(events) for d in sender.plan(n)))
+    return await _answers(fake, sender, started, timeout_s=120 + events)
 
 
 async def measure_load(
@@ -361,14 +402,13 @@ async def measure_soak(
             fake.calls.clear()
             sender = Sender(session, running, template, retry_share)
             samples: list[list[float]] = []
-            sampler = asyncio.create_task(_sample_every_minute(running, samples))
+            backlog: list[int] = []
             started = time.monotonic()
-            events = await _steady(sender, minutes, rate)
-            samples.append([w.memory_mib() for w in running])  # the end of the soak
-            sampler.cancel()
-            traffic = await _answers(fake, 0, events, started, quiet_s=90)
-            traffic.deliveries, traffic.statuses = sum(sender.statuses.values()), dict(sender.statuses)
-            traffic.acks_ms = sender.acks_ms
+            sampler = asyncio.create_task(_sample(running, fake, sender, minutes, samples, backlog))
+            await _steady(sender, minutes, rate)
+            await sampler
+            traffic = await _answers(fake, sender, started, timeout_s=minutes * 60 + 300)
+            traffic.backlog = backlog
             peaks = [w.memory_mib("VmHWM") for w in running]
         reports = [w.report() for w in running]
     for n, (report, peak) in enumerate(zip(reports, peaks, strict=True)):
@@ -376,25 +416,35 @@ async def measure_soak(
     return traffic, reports
 
 
-async def _sample_every_minute(workers: list[Worker], samples: list[list[float]]) -> None:
-    while True:
+async def _sample(
+    workers: list[Worker],
+    fake: FakeSlack,
+    sender: Sender,
+    minutes: float,
+    samples: list[list[float]],
+    backlog: list[int],
+) -> None:
+    """Each worker's RSS at minute 0, 1, … up to the end of the soak, and how many events then waited
+    for their answer."""
+    started = time.monotonic()
+    for minute in [*range(math.ceil(minutes)), minutes]:
+        await asyncio.sleep(max(0.0, started + 60 * minute - time.monotonic()))
         samples.append([w.memory_mib() for w in workers])
-        await asyncio.sleep(60)
+        answered = {c.args.get("channel") for c in fake.calls if c.method == "chat.postMessage"}
+        backlog.append(len(set(sender.asked_at) - answered))
 
 
-async def _steady(sender: Sender, minutes: float, rate: float) -> int:
-    """Starts event n at n / rate seconds, whatever the earlier ones are doing; returns how many."""
+async def _steady(sender: Sender, minutes: float, rate: float) -> None:
+    """Starts event n at n / rate seconds, whatever the earlier ones are doing."""
     started, n, flying = time.monotonic(), 0, set()
-    while time.monotonic() - started < minutes * 60:
-        due = started + n / rate
+    while (due := started + n / rate) < started + minutes * 60:
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        for delivery in sender.deliveries(n):
-            task = asyncio.create_task(sender.deliver(*delivery))
+        for delivery in sender.plan(n):
+            task = asyncio.create_task(sender.deliver(delivery))
             flying.add(task)
             task.add_done_callback(flying.discard)
         n += 1
     await asyncio.gather(*flying)
-    return n
 
 
 def _environment_for(
@@ -433,32 +483,38 @@ def _load_table(
         ("exactly once", lambda s, r: "yes" if s["exactly_once"] else "NO", "yes"),
         ("ack p50 / p99 (ms)", lambda s, r: f"{s['ack_p50_ms']:.0f} / {s['ack_p99_ms']:.0f}", "p99 < 1000"),
         ("ack max (ms)", lambda s, r: f"{s['ack_max_ms']:.0f}", "< 3000"),
+        ("answer after asking p50 / p99 (s)", lambda s, r: f"{s['answer_p50_s']} / {s['answer_p99_s']}", ""),
         ("last answer after (s)", lambda s, r: f"{s['seconds_to_last_answer']:.1f}", ""),
         ("throughput (answers/s)", lambda s, r: f"{s['answers_per_s']:.2f}", "report"),
         ("ready after start (s)", lambda s, r: " / ".join(f"{w.ready_s:.0f}" for w in r), ""),
         ("peak RSS per worker (MiB)", lambda s, r: " / ".join(f"{w.peak_rss_mib:.0f}" for w in r), "report"),
-        ("worker log ERROR lines", lambda s, r: str(sum(len(w.log_problems) for w in r)), "0"),
+        ("worker log ERROR lines", lambda s, r: " / ".join(str(w.log_problem_count) for w in r), "0"),
     ]
     for label, cell, target in rows:
         table.add_row(label, *(cell(s, r) for s, r in summaries.values()), target)
     return table
 
 
-def _soak_table(traffic: Traffic, reports: list[WorkerReport], warmup: int) -> Table:
+def _soak_table(traffic: Traffic, reports: list[WorkerReport], minutes: float, warmup: int) -> Table:
     s = traffic.summary()
     table = Table(
-        title=f"soak: {traffic.events} events, exactly once: {'yes' if s['exactly_once'] else 'NO'}, "
-        f"ack p50 {s['ack_p50_ms']:.0f} ms / p99 {s['ack_p99_ms']:.0f} ms"
+        title=f"soak: {traffic.events} events in {minutes:g} min, {s['answered']} answered, "
+        f"exactly once: {'yes' if s['exactly_once'] else 'NO'}; "
+        f"ack p50 {s['ack_p50_ms']:.0f} ms, p99 {s['ack_p99_ms']:.0f} ms; "
+        f"answer p50 {s['answer_p50_s']} s, p99 {s['answer_p99_s']} s"
     )
     table.add_column("minute", justify="right")
     for n in range(len(reports)):
         table.add_column(f"worker {n + 1} RSS (MiB)", justify="right")
-    for minute in range(len(reports[0].rss_mib)):
-        table.add_row(str(minute), *(f"{r.rss_mib[minute]:.0f}" for r in reports))
+    table.add_column("events awaiting an answer", justify="right")
+    points = [*range(math.ceil(minutes)), minutes]
+    for row, minute in enumerate(points[: len(traffic.backlog)]):
+        table.add_row(f"{minute:g}", *(f"{r.rss_mib[row]:.0f}" for r in reports), str(traffic.backlog[row]))
     changes = [growth(r.rss_mib, warmup) for r in reports]
     table.add_row(
-        f"growth after {warmup} min", *("—" if g is None else f"{g:+.1%}" for g in changes), style="bold"
+        f"growth after {warmup} min", *("—" if g is None else f"{g:+.1%}" for g in changes), "", style="bold"
     )
+    table.add_row("peak RSS (MiB)", *(f"{r.peak_rss_mib:.0f}" for r in reports), "")
     return table
 
 
@@ -495,10 +551,14 @@ async def run(args: argparse.Namespace) -> bool:
                     )
             traffic, reports = results[n]
             outcome[str(n)] = {**traffic.summary(), "workers": [asdict(r) for r in reports]}
+            if args.soak_minutes:
+                outcome[str(n)]["growth_after_warmup"] = [
+                    growth(r.rss_mib, args.warmup_minutes) for r in reports
+                ]
             for line in (line for r in reports for line in r.log_problems):
                 console.print(f"[yellow]worker log ({n}):[/] {line}")
     if args.soak_minutes:
-        console.print(_soak_table(*results[max(counts)], args.warmup_minutes))
+        console.print(_soak_table(*results[max(counts)], args.soak_minutes, args.warmup_minutes))
     else:
         console.print(_load_table(results, args.events, args.concurrency))
     if args.json:
