@@ -589,6 +589,8 @@ def db_current(config: ConfigOption = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Bring the schema to the newest revision; run it once before starting (or after updating) workers."""
+    from dataclasses import replace
+
     from bot.store import DatabaseUnavailable
 
     db, before = _schema_state(config)
@@ -597,19 +599,19 @@ def db_upgrade(config: ConfigOption = None) -> None:
         err.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     try:
-        db.migrate()
+        held = db.migrate()  # what it held once this upgrade's turn came: another may have done it
     except DatabaseUnavailable as exc:
         err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
     finally:
         db.dispose()
-    if before.is_newest:
-        out.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
+    if held == before.newest:
+        out.print(
+            _describe_schema(replace(before, current=held), db.safe_url), highlight=False, soft_wrap=True
+        )
     else:
         out.print(
-            messages.SCHEMA_UPGRADED.format(
-                url=db.safe_url, newest=before.newest, before=before.current or "none"
-            ),
+            messages.SCHEMA_UPGRADED.format(url=db.safe_url, newest=before.newest, before=held or "none"),
             highlight=False,
             soft_wrap=True,
         )

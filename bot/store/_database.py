@@ -12,12 +12,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
 __all__ = ["Database", "DatabaseUnavailable", "SchemaOutdated", "SchemaState"]
+
+_MIGRATION_LOCK = 0x6261636B6F666669  # "backoffi": the advisory lock every schema upgrade takes first
 
 
 class DatabaseUnavailable(Exception):
@@ -66,13 +68,19 @@ class Database:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (a no-op when it is already there)."""
+    def migrate(self) -> str | None:
+        """Bring the schema to the newest revision (a no-op when it is already there); returns the revision
+        it held before (None: no schema)."""
         cfg = _alembic_config()
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Upgrades started together (one per pod, say) take turns; the later ones find it done.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                before = MigrationContext.configure(connection).get_current_revision()
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, "head")
+                return before
         except (OperationalError, DBAPIError) as exc:
             raise DatabaseUnavailable(f"cannot prepare the database at {self.safe_url}: {exc.orig}") from exc
 

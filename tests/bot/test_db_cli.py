@@ -4,6 +4,9 @@ code's: a shared database changes only by the explicit upgrade, never because a 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,3 +188,18 @@ def test_console_commands_migrate_the_default_home_but_not_a_configured_database
     assert refused.exit_code == 1
     assert "holds no schema yet: run `backoffice db upgrade` first" in _one_line(refused.stderr)
     assert _revision(configured) is None
+
+
+@pytest.mark.postgres
+def test_upgrades_started_together_on_postgresql_all_succeed(tmp_path: Path, postgres_url: str) -> None:
+    # Several pods may each run `db upgrade` as they start: one migrates, the others find it done.
+    env = {**os.environ, **_env(tmp_path / "home", postgres_url)}
+    command = [sys.executable, "-m", "bot", "db", "upgrade"]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)
+    ]
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    said = sorted(" ".join(output.split()) for output in outputs)
+    assert sum("(it held none)" in line for line in said) == 1, said
+    assert _revision(postgres_url) == NEWEST
