@@ -11,6 +11,7 @@ from rich.markdown import Markdown
 
 from bot import Bot, IncomingMessage, Reply
 from bot import messages as text
+from knowledge import IndexError_
 
 PLATFORM = "console"
 _EXIT = {"exit", "quit", "salir", ":q"}
@@ -52,6 +53,7 @@ async def run_chat(bot: Bot, user: str, console: Console, read: ReadLine = read_
             return handled
         if not line.strip():
             continue
+        await _follow_snapshots(bot)
         reply = await bot.ahandle(
             IncomingMessage(platform=PLATFORM, user_id=user, text=line, thread_id="chat")
         )
@@ -64,3 +66,15 @@ async def run_chat(bot: Bot, user: str, console: Console, read: ReadLine = read_
                 answer = await read(text.CHAT_CONFIRM_PROMPT)
                 accept = (answer or "").strip().lower() in _YES
                 render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, accept), console)
+
+
+async def _follow_snapshots(bot: Bot) -> None:
+    """A reindex by another process (`backoffice reindex`, a server) is served from the next question on;
+    with no index at all, the question itself says what to run."""
+    kb = bot.knowledge
+    if kb is None:
+        return
+    try:
+        await asyncio.to_thread(kb.refresh)
+    except IndexError_:
+        pass

@@ -574,3 +574,38 @@ async def test_a_serve_worker_started_before_any_index_becomes_ready_when_one_is
         await server.close()
         await bot.aclose()
         db.dispose()
+
+
+async def test_the_console_chat_serves_a_reindex_made_by_another_process(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """`backoffice chat` has no background task: it checks for a newer snapshot before each question."""
+    import io
+
+    from rich.console import Console
+
+    from adapters.console import run_chat
+    from tests.bot.conftest import bot_over, make_settings
+
+    settings = make_settings(tmp_path / "home", corpus)
+    chatting = bot_over(settings, HashingEmbedding())
+    other = KnowledgeBase(settings.home, settings.knowledge, HashingEmbedding)
+    other.ledger = chatting.knowledge.ledger if chatting.knowledge is not None else None
+    seen: list[str | None] = []
+    lines = iter(["how many vacation days do I get?", "REINDEX", "and the parking policy?"])
+
+    async def read(_: str) -> str | None:
+        line = next(lines, None)
+        seen.append(chatting.knowledge.serving_id() if chatting.knowledge is not None else None)
+        if line == "REINDEX":
+            _big_document(corpus, "parking", 3)
+            report = other.reindex()
+            assert report.snapshot_id is not None
+            return await read("> ")
+        return line
+
+    handled = await run_chat(chatting, "me", Console(file=io.StringIO()), read)
+    assert handled == 2
+    first, *_, last = [s for s in seen if s]
+    assert first != last and last == other.current_id()
+    await chatting.aclose()
