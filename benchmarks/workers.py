@@ -65,6 +65,7 @@ class Traffic:
     duplicates: dict[str, int]  # event channel -> chat.postMessage count, where more than one
     strays: int  # posts to channels no event came from
     seconds_to_last_answer: float
+    seconds_to_send: float = 0.0  # the load: until the last delivery was acknowledged
     backlog: list[int] = field(default_factory=list)  # the soak: events waiting for an answer, each minute
 
     @property
@@ -348,7 +349,10 @@ async def _load(sender: Sender, fake: FakeSlack, events: int, concurrency: int) 
 
     started = time.monotonic()
     await asyncio.gather(*(send(d) for n in range(events) for d in sender.plan(n)))
-    return await _answers(fake, sender, started, timeout_s=120 + events)
+    sent_s = time.monotonic() - started
+    traffic = await _answers(fake, sender, started, timeout_s=120 + events)
+    traffic.seconds_to_send = round(sent_s, 2)
+    return traffic
 
 
 async def measure_load(
@@ -483,6 +487,7 @@ def _load_table(
         ("exactly once", lambda s, r: "yes" if s["exactly_once"] else "NO", "yes"),
         ("ack p50 / p99 (ms)", lambda s, r: f"{s['ack_p50_ms']:.0f} / {s['ack_p99_ms']:.0f}", "p99 < 1000"),
         ("ack max (ms)", lambda s, r: f"{s['ack_max_ms']:.0f}", "< 3000"),
+        ("all acknowledged after (s)", lambda s, r: f"{s['seconds_to_send']:.1f}", ""),
         ("answer after asking p50 / p99 (s)", lambda s, r: f"{s['answer_p50_s']} / {s['answer_p99_s']}", ""),
         ("last answer after (s)", lambda s, r: f"{s['seconds_to_last_answer']:.1f}", ""),
         ("throughput (answers/s)", lambda s, r: f"{s['answers_per_s']:.2f}", "report"),
