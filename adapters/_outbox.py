@@ -14,7 +14,7 @@ from bot.store import Database, DatabaseUnavailable, Outbox
 
 log = logging.getLogger(__name__)
 
-_BATCH = 50
+_BATCH = 10  # what a worker holds at once: small, so that slow posts spread over every worker
 
 
 def _no_hint(_: Exception) -> float | None:

