@@ -8,11 +8,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
 
 from bot import outbox
 from bot.store import Database, DatabaseUnavailable, Outbox
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _BATCH = 10  # what a worker holds at once: small, so that slow posts spread over every worker
 
@@ -41,11 +44,11 @@ class OutboxWorker:
 
     async def drain(self, lease_s: float = outbox.LEASE_S) -> int:
         """Send every due item of ours, a claimed batch at a time; returns how many were delivered."""
-        self._settle()
+        await self._settle()
         sent = 0
         while not self._stopping:
             claimed_at = time.monotonic()
-            batch = outbox.claim(self._db, self._platform, lease_s=lease_s, limit=_BATCH)
+            batch = await self._call(outbox.claim, self._platform, lease_s=lease_s, limit=_BATCH)
             sent += await self._deliver(batch, lease_s, claimed_at)
             if len(batch) < _BATCH:
                 break
@@ -56,7 +59,7 @@ class OutboxWorker:
         for position, item in enumerate(batch):
             rest = [i.id or 0 for i in batch[position:]]
             if self._stopping:  # another worker need not wait out the lease for what we will not send
-                outbox.release(self._db, rest)
+                await self._call(outbox.release, rest)
                 break
             try:
                 # A slow batch can outlast its lease: past half of it, each item is renewed before it
@@ -70,34 +73,42 @@ class OutboxWorker:
 
     async def _deliver_one(self, item: Outbox, renew_for_s: float | None) -> int:
         item_id = item.id or 0
-        if renew_for_s is not None and not outbox.renew(self._db, item_id, lease_s=renew_for_s):
+        if renew_for_s is not None and not await self._call(outbox.renew, item_id, lease_s=renew_for_s):
             log.info("outbox item %s went to another worker while this one was busy", item_id)
             return 0
         try:
             await self._send(item)
         except Exception as exc:  # network, rate limit, a channel that is gone: try again later
-            outbox.postpone(self._db, item, f"{type(exc).__name__}: {exc}", self._retry_after(exc))
+            error = f"{type(exc).__name__}: {exc}"
+            await self._call(outbox.postpone, item, error, self._retry_after(exc))
             return 0
         self._unrecorded.append(item_id)
-        outbox.delivered(self._db, item_id)
+        await self._call(outbox.delivered, item_id)
         self._unrecorded.remove(item_id)
         return 1
 
-    def _settle(self) -> None:
+    async def _settle(self) -> None:
         """What the database missed while it was down, once it is back: posts made but not recorded (else
         they would be posted again when their lease ran out) and claims dropped unsent (released, so they
         need not wait out the lease)."""
         while self._unrecorded:
-            outbox.delivered(self._db, self._unrecorded[0])
+            await self._call(outbox.delivered, self._unrecorded[0])
             self._unrecorded.pop(0)
         if self._unsent:
-            outbox.release(self._db, self._unsent)
+            await self._call(outbox.release, self._unsent)
             self._unsent.clear()
+
+    async def _call(
+        self, query: Callable[Concatenate[Database, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """The database off the event loop: on SQLite a write may wait for the file's lock, and the loop
+        must keep acknowledging the platform's requests meanwhile."""
+        return await asyncio.to_thread(query, self._db, *args, **kwargs)
 
     async def run(self, interval_s: float, lease_s: float = outbox.LEASE_S) -> None:
         """Deliver until stopped; `lease_s`: how long a claim keeps other workers off an item."""
         try:
-            outbox.adopt_unlabelled(self._db)
+            await self._call(outbox.adopt_unlabelled)
         except Exception as exc:  # the database is down: the loop below keeps trying the rest
             log.warning("could not label older outbox items: %s", exc)
         while not self._stopping:

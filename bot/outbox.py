@@ -51,8 +51,7 @@ def claim(
     db: Database, platform: str, *, lease_s: float = LEASE_S, limit: int = 50, worker: str = ""
 ) -> list[Outbox]:
     """Take up to `limit` of `platform`'s due, unclaimed items for `lease_s` seconds, oldest first. Only
-    its own platform's: items no running adapter can send must never fill the batch and starve the others.
-    PostgreSQL skips the rows another worker is claiming at this moment instead of waiting for them."""
+    its own platform's: items no running adapter can send must never fill the batch and starve the others."""
     worker = worker or workers.WORKER_ID
     now = utcnow()
     free = or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now)
@@ -66,11 +65,17 @@ def claim(
         )
         .order_by(col(Outbox.id))
         .limit(limit)
-        .with_for_update(skip_locked=True)  # SQLite has no row locks: its UPDATE holds the file's
     )
+    # Most polls find nothing: a plain read then, which takes no lock (SQLite's is the whole file).
+    with db.session() as s:
+        if s.exec(candidates).first() is None:
+            return []
+    # `free` is checked again in the UPDATE itself: another worker may have claimed the rows since the
+    # read. PostgreSQL skips the rows another worker is locking; SQLite has no row locks and ignores SKIP
+    # LOCKED, its UPDATE holding the file's write lock instead.
     statement = (
         update(Outbox)
-        .where(col(Outbox.id).in_(candidates), free)  # checked again: another worker may have won
+        .where(col(Outbox.id).in_(candidates.with_for_update(skip_locked=True)), free)
         .values(claimed_by=worker, claimed_until=now + timedelta(seconds=lease_s))
         .returning(Outbox)
         .execution_options(synchronize_session=False)
