@@ -130,6 +130,17 @@ async def _answer_in(
         await asyncio.sleep(0.05)
 
 
+async def _posted_in(slack: SlackEnv, channel: str, containing: str, after: int = 0) -> None:
+    deadline = asyncio.get_running_loop().time() + 20
+    while not [
+        c
+        for c in slack.fake.named("chat.postMessage")[after:]
+        if c["channel"] == channel and containing in json.dumps(c, ensure_ascii=False)
+    ]:
+        assert asyncio.get_running_loop().time() < deadline, f"nothing with {containing!r} in {channel}"
+        await asyncio.sleep(0.05)
+
+
 # --- 10.4: a running server follows group changes ----------------------------------------------------------
 
 
@@ -164,13 +175,12 @@ async def test_a_restricted_answer_stays_with_its_audience_through_slack(
         buttons = {e["action_id"]: e["value"] for e in answer["blocks"][-1]["elements"]}
         await slack.interaction(_click("feedback_down", buttons["feedback_down"]))
         await slack.interaction(_click("human", buttons["human"]))
-        deadline = asyncio.get_running_loop().time() + 20
         # the case announcement goes out from the outbox, after the replies in the user's thread
-        while not [c for c in slack.fake.named("chat.postMessage") if c["channel"] == "CHUMAN"]:
-            assert asyncio.get_running_loop().time() < deadline, "the case was never announced"
-            await asyncio.sleep(0.05)
-        await _answer_in(slack, "sigo sin saber la clave, ¿me ayudáis?")  # relayed to the case thread
-        await asyncio.sleep(0.3)
+        await _posted_in(slack, "CHUMAN", HR_USER)
+        before = len(slack.fake.named("chat.postMessage"))
+        body = _dm("sigo sin saber la clave, ¿me ayudáis?")
+        assert (await slack.event(body)).status == 200
+        await _posted_in(slack, "CHUMAN", "sigo sin saber", after=before)  # relayed to the case thread
         outside = [c for c in slack.fake.named("chat.postMessage") if c["channel"] != "D111"]
         _assert_no_canary(slack.bot, outside, caplog)
 
