@@ -160,9 +160,31 @@ class Server:
         await self.publisher.publish(self.publisher.last_week())
 
     async def stop(self, runner: web.AppRunner) -> None:
+        """Stop taking requests, let the turns already accepted post their replies (up to
+        `server.drain_s`), then close everything: a SIGTERM between two deploys drops no answer."""
+        for site in list(runner.sites):
+            await site.stop()
+        await self._close_connections()
+        await self.drain()
         await self.close()
         await runner.cleanup()
         await self.bot.aclose()
+
+    async def drain(self) -> None:
+        accepted = sum(adapter.in_flight for adapter in self.adapters)
+        if accepted:
+            log.info("stopping: finishing %d accepted turn(s) first", accepted)
+        left = 0
+        for adapter in self.adapters:
+            left += await adapter.drain(self.settings.server.drain_s)
+        if left:
+            log.warning("stopped with %d turn(s) unfinished after %.0f s", left, self.settings.server.drain_s)
+
+    async def _close_connections(self) -> None:
+        """Socket Mode connections: no new events once stopping."""
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            await closer.close_async()
 
     async def close(self) -> None:
         """Undo `open`: the bot and the listening port are the caller's."""
@@ -172,8 +194,7 @@ class Server:
             await worker.stop(task)
         for task in [*self._tasks, *([self._warm] if self._warm else [])]:
             task.cancel()
-        for closer in self._closers:
-            await closer.close_async()
+        await self._close_connections()
         for adapter in self.adapters:
             adapter.close()
 

@@ -124,6 +124,12 @@ class ServerSettings(BaseModel):
     outbox_lease_s: float = Field(default=60.0, gt=0)
     # json: one object a line with the turn's correlation id, for a log store; text: for a person reading
     log_format: Literal["json", "text"] = "json"
+    # Turns a worker runs at once per adapter; the rest wait in arrival order. Turns share the CPU, so
+    # running them all at once makes a burst's first askers wait as long as its last.
+    max_turns_in_flight: int = Field(default=4, ge=1)
+    # On SIGTERM a worker stops taking requests and gives the turns it already accepted this long to
+    # finish and post their replies before it exits.
+    drain_s: float = Field(default=30.0, ge=0)
 
 
 class RateLimitSettings(BaseModel):

@@ -55,7 +55,7 @@ class SlackAdapter:
         self.poster = SlackPoster(self.client, bot.db, settings.human_channel, settings.docs_url)
         self.relay = Relay(bot, PLATFORM, settings.human_channel)
         self.outbox = OutboxWorker(bot.db, PLATFORM, self._send, retry_after)
-        self.turns = TurnRunner("slack-turns")
+        self.turns = TurnRunner("slack-turns", bot.settings.server.max_turns_in_flight)
         SlackListeners(
             bot, self.relay, self.poster, self.outbox.wake, self.turns, language=language
         ).register(self.app)
@@ -108,6 +108,14 @@ class SlackAdapter:
         handler = AsyncSocketModeHandler(self.app, self.settings.app_token)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         return handler
+
+    @property
+    def in_flight(self) -> int:
+        return self.turns.in_flight
+
+    async def drain(self, timeout_s: float) -> int:
+        """Let the answers already accepted be posted; how many were still unfinished after `timeout_s`."""
+        return await self.turns.drain(timeout_s)
 
     def close(self) -> None:
         self.turns.close()

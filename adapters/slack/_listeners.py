@@ -82,6 +82,7 @@ class SlackListeners:
         )
 
     async def _answer(self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any) -> None:
+        self.turns.hold()  # accepted: a stopping worker answers it before it exits
         message = to_incoming(event, body, context.bot_user_id or "")
         channel, ts = message.channel_id, str(event.get("ts", ""))
         # Only the first delivery shows the indicator: a retry must not remove it while that one works.

@@ -123,6 +123,13 @@ class TeamsAdapter:
         except Exception as exc:  # the same outage (no connector token, no network) stops the apology too
             log.warning("could not tell the Teams user the turn failed: %s: %s", type(exc).__name__, exc)
 
+    @property
+    def in_flight(self) -> int:
+        return self.handler.in_flight
+
+    async def drain(self, timeout_s: float) -> int:
+        return await self.handler.drain(timeout_s)
+
     def close(self) -> None:
         self.handler.turns.close()
 

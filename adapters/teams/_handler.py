@@ -38,7 +38,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         self.commands = AdminCommands(bot)
         self.language, self.reply_deadline_s = language, reply_deadline_s
         self._background: set[asyncio.Future[Any]] = set()
-        self.turns = TurnRunner("teams-turns")
+        self.turns = TurnRunner("teams-turns", bot.settings.server.max_turns_in_flight)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         # Installed in a team or a chat: remember how to reach it for cases, relays and the digest.
@@ -68,6 +68,7 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         await self._answer(turn_context, text)
 
     async def _answer(self, turn_context: TurnContext, text: str) -> None:
+        self.turns.hold()  # accepted: a stopping worker answers it before it exits
         await turn_context.send_activity(Activity(type=ActivityTypes.typing))
         message = to_incoming(turn_context.activity, text)
         work = asyncio.ensure_future(self.turns.run(self.bot.ahandle(message)))
@@ -88,6 +89,21 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         await turn_context.send_activity(MessageFactory.attachment(attachment(reply_card(reply))))
         if reply.escalated:
             self.wake_outbox()
+
+    @property
+    def in_flight(self) -> int:
+        return self.turns.in_flight + len(self._background)
+
+    async def drain(self, timeout_s: float) -> int:
+        """Let the answers already accepted be sent (inline or proactively, a slow one after its turn);
+        how many were still unfinished after `timeout_s`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        left = await self.turns.drain(timeout_s)
+        if self._background:
+            _, sending = await asyncio.wait(set(self._background), timeout=max(0.0, deadline - loop.time()))
+            left += len(sending)
+        return left
 
     def _later(self, reference: Any, task: asyncio.Future[Reply | None]) -> None:
         """Deliver a slow answer proactively, once it is ready."""
