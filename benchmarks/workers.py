@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -355,6 +356,34 @@ async def _load(sender: Sender, fake: FakeSlack, events: int, concurrency: int) 
     return traffic
 
 
+@dataclass
+class Fleet:
+    fake: FakeSlack
+    workers: list[Worker]
+    template: dict[str, Any]
+    reports: list[WorkerReport] = field(default_factory=list)  # filled in once the workers have stopped
+
+
+@asynccontextmanager
+async def fleet(
+    count: int, *, database_url: str, home: Path, shared: Path, name: str
+) -> AsyncIterator[Fleet]:
+    """The fake Slack API, the schema and the index prepared, `count` workers ready; each worker's report
+    (peak RSS, log problems, exit code) is filled in when they have stopped."""
+    auth, template = _payloads(shared)
+    async with fake_slack(auth) as fake:
+        environment = _environment_for(home, database_url, fake)
+        await prepare(environment(None))
+        async with running_workers(count, environment, home / "logs" / name) as running:
+            fake.calls.clear()  # start-up calls (auth.test) are not answers
+            crew = Fleet(fake, running, template)
+            yield crew
+            peaks = [w.memory_mib("VmHWM") for w in running]
+        crew.reports = [w.report() for w in running]
+    for report, peak in zip(crew.reports, peaks, strict=True):
+        report.peak_rss_mib = peak
+
+
 async def measure_load(
     workers: int,
     *,
@@ -365,23 +394,14 @@ async def measure_load(
     concurrency: int = 50,
     retry_share: float = 0.2,
 ) -> tuple[Traffic, list[WorkerReport]]:
-    """The load run for one worker count over a prepared (empty or migrated) database."""
-    auth, template = _payloads(shared)
-    async with fake_slack(auth) as fake:
-        environment = _environment_for(home, database_url, fake)
-        await prepare(environment(None))
-        logs = home / "logs" / f"load-{workers}"
-        async with (
-            running_workers(workers, environment, logs) as running,
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session,
-        ):
-            fake.calls.clear()  # start-up calls (auth.test) are not answers
-            traffic = await _load(Sender(session, running, template, retry_share), fake, events, concurrency)
-            peaks = [w.memory_mib("VmHWM") for w in running]
-        reports = [w.report() for w in running]
-    for report, peak in zip(reports, peaks, strict=True):
-        report.peak_rss_mib = peak
-    return traffic, reports
+    """The load run for one worker count over an empty (or migrated) database."""
+    async with (
+        fleet(workers, database_url=database_url, home=home, shared=shared, name=f"load-{workers}") as crew,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session,
+    ):
+        sender = Sender(session, crew.workers, crew.template, retry_share)
+        traffic = await _load(sender, crew.fake, events, concurrency)
+    return traffic, crew.reports
 
 
 async def measure_soak(
@@ -395,29 +415,22 @@ async def measure_soak(
     retry_share: float = 0.2,
 ) -> tuple[Traffic, list[WorkerReport]]:
     """`rate` events a second for `minutes`, each worker's RSS sampled when ready and then every minute."""
-    auth, template = _payloads(shared)
-    async with fake_slack(auth) as fake:
-        environment = _environment_for(home, database_url, fake)
-        await prepare(environment(None))
-        async with (
-            running_workers(workers, environment, home / "logs" / f"soak-{workers}") as running,
-            aiohttp.ClientSession() as session,
-        ):
-            fake.calls.clear()
-            sender = Sender(session, running, template, retry_share)
-            samples: list[list[float]] = []
-            backlog: list[int] = []
-            started = time.monotonic()
-            sampler = asyncio.create_task(_sample(running, fake, sender, minutes, samples, backlog))
-            await _steady(sender, minutes, rate)
-            await sampler
-            traffic = await _answers(fake, sender, started, timeout_s=minutes * 60 + 300)
-            traffic.backlog = backlog
-            peaks = [w.memory_mib("VmHWM") for w in running]
-        reports = [w.report() for w in running]
-    for n, (report, peak) in enumerate(zip(reports, peaks, strict=True)):
-        report.peak_rss_mib, report.rss_mib = peak, [row[n] for row in samples]
-    return traffic, reports
+    samples: list[list[float]] = []
+    backlog: list[int] = []
+    async with (
+        fleet(workers, database_url=database_url, home=home, shared=shared, name=f"soak-{workers}") as crew,
+        aiohttp.ClientSession() as session,
+    ):
+        sender = Sender(session, crew.workers, crew.template, retry_share)
+        started = time.monotonic()
+        sampler = asyncio.create_task(_sample(crew.workers, crew.fake, sender, minutes, samples, backlog))
+        await _steady(sender, minutes, rate)
+        await sampler
+        traffic = await _answers(crew.fake, sender, started, timeout_s=minutes * 60 + 300)
+        traffic.backlog = backlog
+    for n, report in enumerate(crew.reports):
+        report.rss_mib = [row[n] for row in samples]
+    return traffic, crew.reports
 
 
 async def _sample(
@@ -532,28 +545,16 @@ async def run(args: argparse.Namespace) -> bool:
         # One home for every worker and every run: the index is shared; worker logs are kept in logs/.
         home = args.home or Path(tmp) / "home"
         results: dict[int, tuple[Traffic, list[WorkerReport]]] = {}
+        measure = (
+            partial(measure_soak, minutes=args.soak_minutes, rate=args.rate)
+            if args.soak_minutes
+            else partial(measure_load, events=args.events, concurrency=args.concurrency)
+        )
         for n in [max(counts)] if args.soak_minutes else counts:
             with private_schema(args.database) as url:  # a fresh database for each run
-                if args.soak_minutes:
-                    results[n] = await measure_soak(
-                        n,
-                        database_url=url,
-                        home=home,
-                        shared=shared,
-                        minutes=args.soak_minutes,
-                        rate=args.rate,
-                        retry_share=args.retries,
-                    )
-                else:
-                    results[n] = await measure_load(
-                        n,
-                        database_url=url,
-                        home=home,
-                        shared=shared,
-                        events=args.events,
-                        concurrency=args.concurrency,
-                        retry_share=args.retries,
-                    )
+                results[n] = await measure(
+                    n, database_url=url, home=home, shared=shared, retry_share=args.retries
+                )
             traffic, reports = results[n]
             outcome[str(n)] = {**traffic.summary(), "workers": [asdict(r) for r in reports]}
             if args.soak_minutes:
