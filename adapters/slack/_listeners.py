@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -57,13 +58,14 @@ class SlackListeners:
         self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
     ) -> None:
         # The same message also arrives as a `message` event, which relays it when it belongs to a case.
-        if self.relay.peek(self._thread_message(event, context)) == Route.ANSWER:
+        # The relay reads the database: off the loop, which must keep acknowledging other requests.
+        if await asyncio.to_thread(self.relay.peek, self._thread_message(event, context)) == Route.ANSWER:
             await self._answer(event, body, context, request)
 
     async def on_message(
         self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
     ) -> None:
-        route = self.relay.route(self._thread_message(event, context))
+        route = await asyncio.to_thread(self.relay.route, self._thread_message(event, context))
         if route == Route.RELAYED:
             self.wake_outbox()
         # In channels the bot answers mentions (the app_mention event); a direct message is always for it.

@@ -59,7 +59,8 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
             reply = await self._press(activity, activity.value)
             await turn_context.send_activity(MessageFactory.text(reply.text))
             return
-        if self.relay.route(_thread_message(activity, text)) != Route.ANSWER:
+        # The relay reads the database: off the loop, which must keep serving other requests.
+        if await asyncio.to_thread(self.relay.route, _thread_message(activity, text)) != Route.ANSWER:
             self.wake_outbox()
             return
         if (text.split() or [""])[0].lower() in COMMAND_NAMES:
