@@ -8,6 +8,8 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -289,23 +291,17 @@ def _bot(
     from bot import Bot
     from bot._live_policy import LivePolicy
     from bot.agent import LLMConfigError
-    from bot.store import DatabaseUnavailable, SchemaOutdated
     from bot.tools import RegistryError
 
     if migrate is None:
         migrate = not settings.database_url
     try:
-        live = LivePolicy(settings, config_file)
-        return Bot.from_settings(settings, knowledge=knowledge, live_policy=live, migrate=migrate)
+        with _database_problems_end_the_command():
+            live = LivePolicy(settings, config_file)
+            return Bot.from_settings(settings, knowledge=knowledge, live_policy=live, migrate=migrate)
     except (RegistryError, LLMConfigError) as exc:
         err.print(messages.CONFIG_ERROR.format(error=exc))
         raise typer.Exit(2) from exc
-    except DatabaseUnavailable as exc:
-        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
-        raise typer.Exit(1) from exc
-    except SchemaOutdated as exc:
-        err.print(_describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
 
 
 def _ensure_index(bot: Bot) -> None:
@@ -537,23 +533,32 @@ app.add_typer(db_app, name="db")
 def _database(settings: Settings, migrate: bool | None = None) -> Database:
     """The configured database with the newest schema: migrated on the embedded default, checked on any
     configured one (which changes by `backoffice db upgrade` alone)."""
-    from bot.store import Database, DatabaseUnavailable, SchemaOutdated
+    from bot.store import Database
 
     db = Database(settings.effective_database_url)
     if migrate is None:
         migrate = not settings.database_url
-    try:
+    with _database_problems_end_the_command():
         if migrate:
             db.migrate()
         else:
             db.require_newest_schema()
+    return db
+
+
+@contextmanager
+def _database_problems_end_the_command() -> Iterator[None]:
+    """A database that cannot be reached, or holds another schema, ends the command with what to do."""
+    from bot.store import DatabaseUnavailable, SchemaOutdated
+
+    try:
+        yield
     except DatabaseUnavailable as exc:
         err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
     except SchemaOutdated as exc:
         err.print(_describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
-    return db
 
 
 def _describe_schema(state: SchemaState, url: str) -> str:

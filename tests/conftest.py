@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import io
+import logging
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,21 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as c:
         c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@contextmanager
+def json_log(level: int) -> Iterator[io.StringIO]:
+    """Everything logged at `level` and above, as the JSON handler of `serve` writes it."""
+    from bot._logging import log_handler
+
+    sink = io.StringIO()
+    handler = log_handler("json", sink)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(level)
+    try:
+        yield sink
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)

@@ -15,9 +15,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot import Bot, IncomingMessage, Outcome
-from bot._logging import configure_logging, correlated, log_handler
+from bot._logging import configure_logging, correlated
 from bot.store import AuditEntry, Turn
 from knowledge.testing import HashingEmbedding
+from tests.conftest import json_log
 
 from .conftest import bot_over, make_settings
 
@@ -27,15 +28,8 @@ CANARY = "ornitorrinco-4471"
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
     """Everything logged at DEBUG and above, as the JSON handler of `serve` writes it."""
-    sink = io.StringIO()
-    handler = log_handler("json", sink)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield sink
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with json_log(logging.DEBUG) as sink:
+        yield sink
 
 
 def _parsed(sink: io.StringIO) -> list[dict[str, Any]]:

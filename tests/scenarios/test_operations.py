@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import select
 
 from bot import messages
-from bot._logging import log_handler
 from bot.ratelimit import DatabaseRateLimit
 from bot.store import AuditEntry, Turn
 from knowledge.testing import HashingEmbedding
+from tests.conftest import json_log
 from tests.fakes.bot_connector import card_of, card_text
 from tests.scenarios.conftest import SlackEnv, payload
 from tests.scenarios.test_teams import _env
@@ -26,15 +26,8 @@ from tests.scenarios.test_teams import _env
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
-    sink = io.StringIO()
-    handler = log_handler("json", sink)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    yield sink
-    root.removeHandler(handler)
-    root.setLevel(level)
+    with json_log(logging.INFO) as sink:
+        yield sink
 
 
 def _turn_lines(sink: io.StringIO) -> list[dict[str, Any]]:
