@@ -92,10 +92,7 @@ class Bot:
         database changes only by `backoffice db upgrade`, never because a worker started."""
         db = Database(settings.effective_database_url)
         try:
-            if migrate:
-                db.migrate()
-            else:
-                db.require_newest_schema()
+            db.prepare(migrate)
         except Exception:
             db.dispose()
             raise

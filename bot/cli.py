@@ -35,6 +35,7 @@ from knowledge._evaluation import evaluate_retrieval, load_qa
 
 if TYPE_CHECKING:
     from bot import Bot
+    from bot.leases import Holding
     from bot.store import Database, SchemaState
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Backoffice Bot: norms, actions, people.")
@@ -151,8 +152,8 @@ def reindex(
         report = kb.reindex(source, progress=_progress(err))
         serving = kb.current_id()
     except LeaseHeld as exc:
-        since = f"{exc.holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
-        err.print(messages.REINDEX_RUNNING.format(worker=exc.holding.holder, since=since), highlight=False)
+        running = messages.REINDEX_RUNNING.format(worker=exc.holding.holder, since=_since_utc(exc.holding))
+        err.print(running, highlight=False)
         raise typer.Exit(3) from exc
     except IndexWriteError as exc:
         err.print(messages.REINDEX_WRITE_FAILED.format(path=exc.where, reason=exc.reason), highlight=False)
@@ -304,6 +305,10 @@ def _bot(
         raise typer.Exit(2) from exc
 
 
+def _since_utc(holding: Holding) -> str:
+    return f"{holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _ensure_index(bot: Bot) -> None:
     """The embedded default works out of the box: a missing index is built from the configured norms."""
     from bot.leases import LeaseHeld
@@ -313,8 +318,8 @@ def _ensure_index(bot: Bot) -> None:
         try:
             report = kb.reindex(progress=_progress(err))
         except LeaseHeld as exc:  # another worker builds it: this one serves it once it is recorded
-            since = f"{exc.holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
-            err.print(messages.REINDEX_WAITING.format(worker=exc.holding.holder, since=since))
+            holder, since = exc.holding.holder, _since_utc(exc.holding)
+            err.print(messages.REINDEX_WAITING.format(worker=holder, since=since))
             return
         _print_report(report, kb.current_id(), as_json=False, console=err)
     elif kb is not None:
@@ -539,10 +544,7 @@ def _database(settings: Settings, migrate: bool | None = None) -> Database:
     if migrate is None:
         migrate = not settings.database_url
     with _database_problems_end_the_command():
-        if migrate:
-            db.migrate()
-        else:
-            db.require_newest_schema()
+        db.prepare(migrate)
     return db
 
 
@@ -571,14 +573,11 @@ def _describe_schema(state: SchemaState, url: str) -> str:
 
 
 def _schema_state(config: Path | None) -> tuple[Database, SchemaState]:
-    from bot.store import Database, DatabaseUnavailable
+    from bot.store import Database
 
     db = Database(_settings(config).effective_database_url)
-    try:
+    with _database_problems_end_the_command():
         return db, db.schema_state()
-    except DatabaseUnavailable as exc:
-        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
-        raise typer.Exit(1) from exc
 
 
 @db_app.command("current")
@@ -596,18 +595,14 @@ def db_upgrade(config: ConfigOption = None) -> None:
     """Bring the schema to the newest revision; run it once before starting (or after updating) workers."""
     from dataclasses import replace
 
-    from bot.store import DatabaseUnavailable
-
     db, before = _schema_state(config)
     if not before.known:
         db.dispose()
         err.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     try:
-        held = db.migrate()  # what it held once this upgrade's turn came: another may have done it
-    except DatabaseUnavailable as exc:
-        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
-        raise typer.Exit(1) from exc
+        with _database_problems_end_the_command():
+            held = db.migrate()  # what it held once this upgrade's turn came: another may have done it
     finally:
         db.dispose()
     if held == before.newest:
@@ -652,32 +647,29 @@ def audit_export(
     from zoneinfo import ZoneInfo
 
     from bot.audit import export
-    from bot.store import DatabaseUnavailable
 
     settings = _settings(config)
     start = since if since.tzinfo else since.replace(tzinfo=ZoneInfo(settings.agent.timezone))
     db = _database(settings)
     try:
-        if output is None:
-            count = export(db, start, sys.stdout, fmt)
-        else:
-            # Written aside and renamed: a failed export never leaves a file that looks complete.
-            partial = output.with_name(output.name + ".partial")
-            try:
-                with partial.open("w", encoding="utf-8", newline="") as target:
-                    count = export(db, start, target, fmt)
-                partial.replace(output)
-            finally:
-                partial.unlink(missing_ok=True)
+        with _database_problems_end_the_command():
+            if output is None:
+                count = export(db, start, sys.stdout, fmt)
+            else:
+                # Written aside and renamed: a failed export never leaves a file that looks complete.
+                partial = output.with_name(output.name + ".partial")
+                try:
+                    with partial.open("w", encoding="utf-8", newline="") as target:
+                        count = export(db, start, target, fmt)
+                    partial.replace(output)
+                finally:
+                    partial.unlink(missing_ok=True)
     except OSError as exc:
         err.print(
             messages.AUDIT_WRITE_ERROR.format(path=output, error=exc.strerror or exc),
             highlight=False,
             soft_wrap=True,
         )
-        raise typer.Exit(1) from exc
-    except DatabaseUnavailable as exc:
-        err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
     finally:
         db.dispose()

@@ -97,6 +97,14 @@ class Database:
         known = current is None or current in {s.revision for s in script.walk_revisions()}
         return SchemaState(current, newest, known)
 
+    def prepare(self, migrate: bool) -> None:
+        """The newest schema: brought there with `migrate`, else only checked (SchemaOutdated), since a
+        shared database changes by `backoffice db upgrade` alone, never because a process started."""
+        if migrate:
+            self.migrate()
+        else:
+            self.require_newest_schema()
+
     def require_newest_schema(self) -> None:
         """Refuse to work on a schema that is missing, older or newer than this code's."""
         state = self.schema_state()
