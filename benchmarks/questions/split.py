@@ -17,7 +17,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261130
-SETS = ("own-informal-qa", "own-informal-actions")
+SETS = ("own-informal-qa", "own-informal-actions", "own-handbook-qa")
 
 Item = dict[str, Any]
 

@@ -1,7 +1,8 @@
 """The question sets are data the benchmarks trust: every gold pointer must land on real text.
 
 Covers our own informal sets (benchmarks/questions/, dev and holdout halves) and the shared informal ones.
-Gold documents are checked against the combined corpus the shared script lays out; no model, no index.
+Gold documents are checked against the corpus an item names: the combined corpus the shared script lays out
+(`"corpus": "all"`) or the bundled sample handbook (`"corpus": "sample"`); no model, no index.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from benchmarks.questions.split import SETS, half_paths, read_jsonl, split, stratum
 from bot.tools import CORE_TOOLS
 from bot.tools.builtin import TOOLS
-from knowledge import fold
+from knowledge import fold, sample_corpus_path
 from tests.conftest import SHARED, shared_or_skip
 
 Item = dict[str, Any]
@@ -34,6 +35,7 @@ ACTION_FIELDS = {"id", "question", "lang", "now", "expected_tool", "expected_arg
 BUILTIN = {t.name: t for t in TOOLS}
 COMPANY_ZONE = ZoneInfo("Europe/Madrid")  # the zone the requests' `now` offsets are written in
 
+_HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S | re.I)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -94,8 +96,22 @@ def section_texts(text: str, gold: str) -> list[str]:
     return texts
 
 
+def corpus_of(item: Item, combined: Path) -> Path:
+    """The folder an item's gold paths are relative to."""
+    return sample_corpus_path() if item.get("corpus") == "sample" else combined
+
+
+def read_doc(path: Path) -> str:
+    """A gold document's text; an HTML page's <h1>-<h6> become Markdown headings, as the loader makes them."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in {".html", ".htm"}:
+        text = _HTML_HEADING.sub(lambda m: f"\n{'#' * int(m.group(1))} {m.group(2).strip()}\n", text)
+        text = re.sub(r"<[^>]+>", "", text)
+    return text
+
+
 def gold_text(item: Item, corpus: Path) -> str:
-    docs = [(corpus / doc).read_text(encoding="utf-8") for doc in item["gold_docs"]]
+    docs = [read_doc(corpus / doc) for doc in item["gold_docs"]]
     if not item["gold_sections"]:
         return "\n".join(docs)
     return "\n".join(t for doc in docs for gold in item["gold_sections"] for t in section_texts(doc, gold))
@@ -131,15 +147,16 @@ def test_ids_are_unique_across_every_set() -> None:
 
 
 def test_own_ids_follow_the_naming_scheme() -> None:
-    pattern = re.compile(r"^own-(en|es|un)-\d{3}$|^own-a\d{3}$")
+    pattern = re.compile(r"^(own|hb)-(en|es|un)-\d{3}$|^own-a\d{3}$")
     assert not [i["id"] for i in _own() if not pattern.match(i["id"])]
     for item in _own():
+        prefix = item["id"].split("-")[0]
         if "expected_tool" in item:
             assert item["id"].startswith("own-a")
         elif not item["answerable"]:
-            assert item["id"].startswith("own-un-")
+            assert item["id"].startswith(f"{prefix}-un-")
         else:
-            assert item["id"].startswith(f"own-{item['lang']}-")
+            assert item["id"].startswith(f"{prefix}-{item['lang']}-")
 
 
 def _questions() -> list[tuple[str, Item]]:
@@ -152,13 +169,13 @@ def test_answerable_gold_docs_exist_in_the_combined_corpus(combined: Path) -> No
     for origin, item in _questions():
         if item["answerable"]:
             assert item["gold_docs"], f"{origin} {item['id']}: answerable without a gold document"
-            missing = [d for d in item["gold_docs"] if not (combined / d).is_file()]
-            assert not missing, f"{origin} {item['id']}: {missing} not in the combined corpus"
+            missing = [d for d in item["gold_docs"] if not (corpus_of(item, combined) / d).is_file()]
+            assert not missing, f"{origin} {item['id']}: {missing} not in its corpus"
 
 
 def test_gold_sections_are_headings_of_their_gold_docs(combined: Path) -> None:
     for origin, item in _questions():
-        texts = [(combined / d).read_text(encoding="utf-8") for d in item["gold_docs"]]
+        texts = [read_doc(corpus_of(item, combined) / d) for d in item["gold_docs"]]
         for gold in item["gold_sections"]:
             assert any(section_texts(t, gold) for t in texts), f"{origin} {item['id']}: no heading {gold!r}"
 
@@ -166,7 +183,7 @@ def test_gold_sections_are_headings_of_their_gold_docs(combined: Path) -> None:
 def test_every_fact_group_occurs_in_the_gold_text(combined: Path) -> None:
     """Folded for case and accents, but not for line breaks: a reply quotes the passage as written."""
     for origin, item in _questions():
-        text = fold(gold_text(item, combined))
+        text = fold(gold_text(item, corpus_of(item, combined)))
         for group in item["facts"]:
             assert group and all(isinstance(alt, str) and alt for alt in group)
             assert any(fold(alt) in text for alt in group), f"{origin} {item['id']}: none of {group} in gold"
