@@ -6,6 +6,7 @@ from knowledge._embeddings import EmbeddingModelError
 from knowledge._evidence import Evidence, Window
 from knowledge._index import Hit, KnowledgeIndex
 from knowledge._loaders import DocumentError
+from knowledge._multilingual import MultilingualEncoder, shared_encoder
 from knowledge._reindex import Progress, ReindexReport
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import (
@@ -34,6 +35,7 @@ __all__ = [
     "KnowledgeSettings",
     "Language",
     "Manifest",
+    "MultilingualEncoder",
     "Progress",
     "ReindexReport",
     "SnapshotLedger",
@@ -41,4 +43,5 @@ __all__ = [
     "detect_language",
     "fold",
     "sample_corpus_path",
+    "shared_encoder",
 ]

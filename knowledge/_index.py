@@ -6,7 +6,8 @@ import contextlib
 import io
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +17,12 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from knowledge import _calibration as calibration
 from knowledge._documents import Chunk
 from knowledge._embeddings import Vectors, embed_query, embed_texts, is_bundled_model
 from knowledge._evidence import Evidence, EvidenceJudge
 from knowledge._gate import Gate
+from knowledge._multilingual import shared_encoder
 from knowledge._query import AnalyzedQuery, QueryAnalyzer, Vocabulary
 from knowledge._settings import KnowledgeSettings
 from knowledge._store import IndexCorruptError, IndexStore, Snapshot
@@ -147,6 +150,21 @@ class KnowledgeIndex:
         df = {term: int(postings[i]) for term, i in bm25.vocab_dict.items() if i < len(postings)}
         gate = Gate.bundled(is_bundled_model(embedder))
         self._judge = EvidenceJudge(query_analyzer.analyzer, df, len(self.chunks), gate)
+        self._calibrated = threading.Lock()
+        self._baseline: dict[str, float] | None = None
+
+    def baseline(self) -> dict[str, float]:
+        """What this corpus offers a question it does not answer (see `knowledge._calibration`),
+        measured once, on first need."""
+        if self._baseline is None:
+            with self._calibrated:
+                if self._baseline is None:
+
+                    def features(question: str, hidden: frozenset[str]) -> Mapping[str, float]:
+                        return self._evidence(question, frozenset(), hidden, "", None)[1].features
+
+                    self._baseline = calibration.baseline(self.chunks, features)
+        return self._baseline
 
     @classmethod
     def from_store(
@@ -201,6 +219,17 @@ class KnowledgeIndex:
         chunk ids are searched as if absent: the answer gate is fitted on questions whose answer is gone.
         `context` (the question a follow-up continues) helps find the passages; the evidence is judged
         on `query` alone, since that is what the user now asks."""
+        return self._evidence(query, groups, hidden, context, self.baseline(), k)
+
+    def _evidence(
+        self,
+        query: str,
+        groups: frozenset[str],
+        hidden: frozenset[str],
+        context: str,
+        levels: Mapping[str, float] | None,
+        k: int | None = 5,
+    ) -> tuple[list[Hit], Evidence]:
         hits, ranked = self._search(f"{context} {query}".strip(), k, groups, hidden)
         if ranked is None:
             return hits, Evidence(0.0, (), ())
@@ -210,8 +239,11 @@ class KnowledgeIndex:
             vectors = embed_texts(self._embedder, texts, len(texts))
             return [float(c) for c in vectors @ ranked.q[0]]
 
+        def across_languages(texts: list[str]) -> list[float]:
+            return shared_encoder().cosines(query, texts)
+
         analyzed = self._queries.analyze(query, self._vocabulary.correct) if context else ranked.analyzed
-        evidence = self._judge.judge(query, analyzed, hits, overviews, similarity)
+        evidence = self._judge.judge(query, analyzed, hits, overviews, similarity, across_languages, levels)
         return hits, self._with_pointers(evidence, ranked.mask)
 
     def _with_pointers(self, evidence: Evidence, mask: npt.NDArray[np.bool_]) -> Evidence:
