@@ -36,7 +36,7 @@ from bot.snapshots import RecordedSnapshots
 from bot.store import Case, Database, DatabaseUnavailable, Feedback, Turn
 from bot.tools import Policy, ToolContext, ToolRegistry
 from bot.types import Action, IncomingMessage, Outcome, Reply, new_correlation_id, utcnow
-from knowledge import KnowledgeBase, Language, detect_language
+from knowledge import KnowledgeBase, Language, detect_language, shared_encoder
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,9 @@ class Bot:
         ledger = RecordedSnapshots(db, timedelta(seconds=settings.knowledge.reindex_lease_s))
         kb = knowledge or KnowledgeBase(settings.home, settings.knowledge, ledger=ledger)
         registry = ToolRegistry.load(settings.plugins, settings.permissions)
-        # Meaning thresholds were measured on the bundled model; with any other the tools' words decide.
-        intents = IntentReader(kb.embed, applies=kb.uses_bundled_model)
+        # Requests are read by the multilingual encoder, whatever model the index uses: its thresholds
+        # were measured on it (benchmarks/intent.py), and it reads Spanish as well as English.
+        intents = IntentReader(shared_encoder().encode)
         model = llm or build_llm(settings.llm, Router(kb.analyzer, intents))
         return cls(settings, db, kb, registry, model, live_policy)
 
@@ -267,8 +268,7 @@ class Bot:
                 channel_id=channel_id,
                 thread_id=thread_id,
                 question=turn.question,
-                # The answer may quote documents the human team may not read: the case points to the turn.
-                summary=messages.say("case_after_turn", lang, turn_id=turn_id),
+                summary=_case_summary(turn, lang),
                 lang=lang,
                 topic=turn.topic,
                 turn_id=turn.id,
@@ -306,3 +306,19 @@ class Bot:
         if hint == "en":
             return "en"
         return self.settings.language
+
+
+def _case_summary(turn: Turn, lang: str) -> str:
+    """What the person taking the case sees of the turn. A suggestion that did not help names the
+    passages it showed, so the team sees what was tried; a restricted one is named by number only, and
+    an answer may quote documents the team may not read, so the case points to the turn."""
+    if turn.outcome != Outcome.SUGGESTED or turn.id is None:
+        return messages.say("case_after_turn", lang, turn_id=turn.id)
+    shown = [
+        f"[{n}] —"
+        if c.get("restricted")
+        else f"[{n}] {' › '.join((str(c.get('title', '')), *map(str, c.get('section') or [])))} "
+        f"({c.get('source', '')})"
+        for n, c in enumerate(turn.citations, 1)
+    ]
+    return messages.say("case_after_suggestion", lang, turn_id=turn.id, sources="; ".join(shown))

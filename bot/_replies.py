@@ -51,7 +51,7 @@ def build_reply(state: TurnState, answer: str) -> Reply:
     return Reply(
         text=answer,
         lang=state.lang,
-        outcome=outcome_of(state.case_id, state.actions, bool(citations)),
+        outcome=outcome_of(state.case_id, state.actions, bool(citations), state.suggested),
         citations=citations,
         actions=state.actions,
         escalated=state.case_id is not None,
@@ -60,11 +60,14 @@ def build_reply(state: TurnState, answer: str) -> Reply:
     )
 
 
-def outcome_of(case_id: int | None, actions: list[Action], cited: bool) -> Outcome:
+def outcome_of(case_id: int | None, actions: list[Action], cited: bool, suggested: bool = False) -> Outcome:
     """What the turn achieved; a tool that only failed did nothing, so it is not `action_done`."""
     statuses = {a.status for a in actions}
     if case_id is not None:
         return Outcome.ESCALATED
+    if cited and statuses <= {"proposed", "succeeded"}:
+        # the norms answered; an action may ride beside the answer (proposed, or a look-up already done)
+        return Outcome.SUGGESTED if suggested else Outcome.ANSWERED
     if "proposed" in statuses:
         return Outcome.ACTION_PROPOSED
     if "denied" in statuses:
@@ -73,7 +76,7 @@ def outcome_of(case_id: int | None, actions: list[Action], cited: bool) -> Outco
         return Outcome.ACTION_DONE
     if "failed" in statuses:
         return Outcome.ACTION_FAILED
-    return Outcome.ANSWERED if cited else Outcome.CLARIFY
+    return Outcome.CLARIFY
 
 
 def buttons(reply: Reply) -> list[Button]:
@@ -94,6 +97,12 @@ def buttons(reply: Reply) -> list[Button]:
                     value=action.confirmation_id,
                 ),
             ]
+    if reply.outcome == Outcome.SUGGESTED and reply.turn_id is not None:
+        # "Yes" is a 👍 on the turn; "No" opens a case that carries what was suggested.
+        return offered + [
+            Button(kind=ButtonKind.FEEDBACK_UP, label=messages.say("suggest_yes_button", lang), value=turn),
+            Button(kind=ButtonKind.HUMAN, label=messages.say("suggest_no_button", lang), value=turn),
+        ]
     if reply.outcome == Outcome.ANSWERED:
         offered += [
             Button(kind=ButtonKind.FEEDBACK_UP, label=messages.say("feedback_up", lang), value=turn),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot._bot import Bot
-from bot.types import IncomingMessage, Reply
+from bot.types import IncomingMessage, Outcome, Reply
 from knowledge import fold
 from knowledge._evaluation import QAItem, heading_matches, percentile
 
@@ -33,8 +34,9 @@ def eval_groups(items: Sequence[QAItem]) -> dict[str, list[str]]:
 
 def proposed_tool(reply: Reply) -> str | None:
     """The tool the agent chose for the request: an action (proposed or run), a person, or the norms."""
+    # a clarification counts as the first thing it offers: asking is no free pass
     for action in reply.actions:
-        if action.status in ("proposed", "succeeded", "failed"):
+        if action.status in ("proposed", "succeeded", "failed", "option"):
             return action.tool
     if reply.escalated:
         return "escalate_to_human"
@@ -62,20 +64,11 @@ async def evaluate_answers(bot: Bot, items: Sequence[QAItem]) -> dict[str, Any]:
     questions = [i for i in items if not i.is_action]
     actions = [i for i in items if i.is_action]
     latencies: list[float] = []
-    resolved = wrong = escalated_answerable = escalated_unanswerable = first_gold = 0
+    tally: Counter[str] = Counter()
     for item in questions:
         reply, ms = await _ask(bot, item)
         latencies.append(ms)
-        if item.answerable:
-            ok = not reply.escalated and _cites_gold(reply, item) and _has_facts(reply, item)
-            resolved += ok
-            # the answer leads with what answers the question: its first source is a gold document
-            first_gold += ok and reply.citations[0].source in item.gold_docs
-            wrong += not ok and not reply.escalated
-            escalated_answerable += reply.escalated
-        else:
-            escalated_unanswerable += reply.escalated
-            wrong += not reply.escalated
+        tally.update(_score_question(reply, item))
     tool_ok = args_ok = 0
     for item in actions:
         reply, ms = await _ask(bot, item)
@@ -91,21 +84,64 @@ async def evaluate_answers(bot: Bot, items: Sequence[QAItem]) -> dict[str, Any]:
     answerable = sum(1 for i in questions if i.answerable)
     unanswerable = len(questions) - answerable
     return {
-        "answers": {
-            "resolved": resolved,
-            "resolved_rate": round(resolved / answerable, 4) if answerable else 0.0,
-            "wrong_answers": wrong,
-            "false_escalation_rate": round(escalated_answerable / answerable, 4) if answerable else 0.0,
-            "escalation_recall": round(escalated_unanswerable / unanswerable, 4) if unanswerable else 0.0,
-            "first_source_gold_rate": round(first_gold / resolved, 4) if resolved else 0.0,
-        },
+        "answers": _answer_metrics(tally, answerable, unanswerable),
         "actions": {
             "n": len(actions),
-            "tool_accuracy": round(tool_ok / len(actions), 4) if actions else 0.0,
-            "args_accuracy": round(args_ok / len(actions), 4) if actions else 0.0,
+            "tool_accuracy": _rate(tool_ok, len(actions)),
+            "args_accuracy": _rate(args_ok, len(actions)),
         },
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
     }
+
+
+def outcome_for_question(reply: Reply) -> str:
+    """One of DESIGN.md's three outcomes for a question (or "other": a clarification, an error)."""
+    if reply.escalated:
+        return "escalated"
+    if reply.outcome == Outcome.SUGGESTED:
+        return "suggested"
+    if reply.outcome == Outcome.ANSWERED and reply.citations:
+        return "answered"
+    return "other"
+
+
+def _score_question(reply: Reply, item: QAItem) -> list[str]:
+    """The counters one question adds to."""
+    outcome = outcome_for_question(reply)
+    if not item.answerable:
+        return [f"unanswerable_{outcome}"]
+    useful = _cites_gold(reply, item) and _has_facts(reply, item)
+    marks = [f"answerable_{outcome}"]
+    if outcome == "answered":
+        marks.append("resolved" if useful else "answered_wrong")
+        # the answer leads with what answers the question: its first source is a gold document
+        if useful and reply.citations[0].source in item.gold_docs:
+            marks.append("first_gold")
+    if outcome == "suggested" and useful:
+        marks.append("suggested_useful")
+    return marks
+
+
+def _answer_metrics(t: Counter[str], answerable: int, unanswerable: int) -> dict[str, Any]:
+    resolved, useful = t["resolved"], t["suggested_useful"]
+    return {
+        "resolved": resolved,
+        "resolved_rate": _rate(resolved, answerable),
+        # a suggestion says it may not fit: never counted wrong
+        "wrong_answers": t["answered_wrong"] + t["unanswerable_answered"],
+        "false_escalation_rate": _rate(t["answerable_escalated"], answerable),
+        "escalation_recall": _rate(t["unanswerable_escalated"], unanswerable),
+        "first_source_gold_rate": _rate(t["first_gold"], resolved),
+        "suggested": t["answerable_suggested"] + t["unanswerable_suggested"],
+        "suggested_useful": useful,
+        "self_served_rate": _rate(resolved + useful, answerable),
+        "unanswerable_answered": t["unanswerable_answered"],
+        "unanswerable_suggested": t["unanswerable_suggested"],
+    }
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
 
 
 async def _ask(bot: Bot, item: QAItem) -> tuple[Reply, float]:

@@ -27,6 +27,7 @@ EVAL_NO_QUESTIONS = "The question file {path} holds no questions."
 ASK_DATABASE_ERROR = "Database error: {error}"
 CHAT_WELCOME = "Backoffice Bot: ask about the norms or ask me to do something. Ctrl-D or 'exit' to leave."
 CHAT_CONFIRM_PROMPT = "Confirm? [y/n] "
+CHAT_SUGGESTION_PROMPT = "Does that help? [y = yes / n = talk to a person / or ask something else] "
 CHAT_CASE = "Case #{case_id} opened."
 DIGEST_TITLE = "Back-office digest {week}"
 DIGEST_EMPTY = "No activity this week."
@@ -69,6 +70,33 @@ _USER: dict[str, dict[str, str]] = {
         "en": "Here is what the norms say:",
     },
     "answer_more": {"es": "Más detalle en las fuentes citadas.", "en": "More detail in the cited sources."},
+    "suggest_intro": {
+        "es": "No estoy seguro de que esto responda a tu pregunta, pero es lo más cercano que encuentro en "
+        "la normativa:",
+        "en": "I'm not sure this answers your question, but it is the closest I can find in the norms:",
+    },
+    "suggest_yes_button": {"es": "Sí, me sirve", "en": "Yes, that helps"},
+    "suggest_no_button": {
+        "es": "No, quiero hablar con una persona",
+        "en": "No, I'd like to talk to a person",
+    },
+    "suggestion_thanks": {
+        "es": "¡Gracias! Me alegro de que te sirva.",
+        "en": "Thanks! Glad it helped.",
+    },
+    "case_after_suggestion": {
+        "es": "La sugerencia del turno #{turn_id} no le sirvió. Se le propuso: {sources}",
+        "en": "The suggestion in turn #{turn_id} did not help. It was shown: {sources}",
+    },
+    "tool_or_norms": {
+        "es": "¿Quieres que {action} o que lo busque en la normativa?",
+        "en": "Do you want me to {action}, or shall I look it up in the norms?",
+    },
+    "tool_or_tool": {
+        "es": "¿Qué prefieres: {first} o {second}?",
+        "en": "Which do you mean: {first}, or {second}?",
+    },
+    "look_it_up_button": {"es": "Buscar en la normativa", "en": "Look it up in the norms"},
     "weak_evidence": {
         "es": "No encuentro en la normativa una respuesta segura a esto, así que lo paso a una persona del "
         "equipo.",
@@ -350,6 +378,13 @@ _USER: dict[str, dict[str, str]] = {
         "{confirmed} con 👍, {assumed} supuestas",
         "en": "resolved without a human = answered or action done, not escalated, no 👎; "
         "{confirmed} confirmed by 👍, {assumed} assumed",
+    },
+    "digest_outcomes": {
+        "es": "Consultas sobre la normativa: {answered} respondidas, {suggested} con sugerencia ({accepted} "
+        "le sirvieron, {rejected} pidieron una persona, {ignored} sin respuesta), {handed_over} pasadas a "
+        "una persona",
+        "en": "Questions about the norms: {answered} answered, {suggested} suggested ({accepted} helped, "
+        "{rejected} asked for a person, {ignored} no word back), {handed_over} handed over",
     },
     "digest_escalations": {"es": "Escalados", "en": "Escalations"},
     "digest_median_reply": {

@@ -96,7 +96,8 @@ class Citation(BaseModel):
 
 
 class Outcome(StrEnum):
-    ANSWERED = "answered"  # a cited answer from the norms
+    ANSWERED = "answered"  # a confident, cited answer from the norms
+    SUGGESTED = "suggested"  # the closest passages, flagged as unsure, with "this helps" / "a person, please"
     ACTION_PROPOSED = "action_proposed"  # waiting for the user's confirmation
     ACTION_DONE = "action_done"  # a tool ran (read-only, or confirmed)
     ACTION_FAILED = "action_failed"  # a tool was run and failed: nothing was done

@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 from rich.console import Console
 from rich.markdown import Markdown
 
-from bot import Bot, IncomingMessage, Reply
+from bot import Bot, IncomingMessage, Outcome, Reply
 from bot import messages as text
 from knowledge import IndexError_
 
 PLATFORM = "console"
 _EXIT = {"exit", "quit", "salir", ":q"}
 _YES = {"y", "yes", "s", "si", "sí"}
+_NO = {"n", "no"}
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 
@@ -47,25 +48,45 @@ async def run_chat(bot: Bot, user: str, console: Console, read: ReadLine = read_
     """Chat until end of input or an exit word; returns the number of messages handled."""
     console.print(f"[bold]{text.CHAT_WELCOME}[/bold]")
     handled = 0
-    while True:
-        line = await read("> ")
-        if line is None or line.strip().lower() in _EXIT:
-            return handled
+    line = await read("> ")
+    while line is not None and line.strip().lower() not in _EXIT:
         if not line.strip():
+            line = await read("> ")
             continue
         await _follow_snapshots(bot)
         reply = await bot.ahandle(
             IncomingMessage(platform=PLATFORM, user_id=user, text=line, thread_id="chat")
         )
         handled += 1
-        if reply is None:
-            continue
-        render(reply, console)
-        for action in reply.actions:
-            if action.status == "proposed":
-                answer = await read(text.CHAT_CONFIRM_PROMPT)
-                accept = (answer or "").strip().lower() in _YES
-                render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, accept), console)
+        line = None
+        if reply is not None:
+            render(reply, console)
+            line = await _follow_up(bot, user, reply, console, read)
+        if line is None:
+            line = await read("> ")
+    return handled
+
+
+async def _follow_up(bot: Bot, user: str, reply: Reply, console: Console, read: ReadLine) -> str | None:
+    """Ask what the reply's buttons would ask: confirm a proposal, or say whether a suggestion helped
+    (y: it did; n: a person, please). Any other answer to a suggestion is the next question."""
+    for action in reply.actions:
+        if action.status == "proposed":
+            answer = await read(text.CHAT_CONFIRM_PROMPT)
+            accept = (answer or "").strip().lower() in _YES
+            render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, accept), console)
+    if reply.outcome != Outcome.SUGGESTED or reply.turn_id is None:
+        return None
+    answer = await read(text.CHAT_SUGGESTION_PROMPT)
+    choice = (answer or "").strip().lower()
+    if choice in _YES:
+        await bot.afeedback(PLATFORM, user, reply.turn_id, 1)
+        console.print(text.say("suggestion_thanks", reply.lang))
+    elif choice in _NO:
+        render(await bot.arequest_human(PLATFORM, user, reply.turn_id), console)
+    else:
+        return answer  # a new question (or the end of input)
+    return None
 
 
 async def _follow_snapshots(bot: Bot) -> None:

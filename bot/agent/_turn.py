@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 SEARCH_DESCRIPTION = (
     "Search the company's norms (HR, IT, travel, expenses, labour agreement) for passages that answer the "
     "user's question. Always use it before answering a question about rules or procedures, and answer only "
-    "from the passages it returns, citing them as [n]. When it reports weak evidence, do not guess: call "
-    "escalate_to_human."
+    "from the passages it returns, citing them as [n]. When it reports evidence 'suggest', say in one line "
+    "that you are not sure and quote the closest passages with their [n]. When it reports weak evidence, "
+    "do not guess: call escalate_to_human."
 )
 ESCALATE_DESCRIPTION = (
     "Open a case with the human back-office team when the norms do not answer the request, the evidence is "
@@ -71,12 +72,16 @@ class TurnState:
     actions: list[Action] = field(default_factory=list)
     case_id: int | None = None
     tools_called: list[str] = field(default_factory=list)
+    suggested: bool = False  # the evidence was relevant but not convincing: the reply is a suggestion
 
 
 @dataclass(frozen=True)
 class TurnPolicy:
-    min_confidence: float
+    min_confidence: float  # the gate's estimate from which the bot answers
     confirmation_ttl: timedelta
+    # below `min_confidence` and from this on, the closest passages are suggested; below it a person
+    # takes over. None: the floor fitted with the gate (`knowledge/data/gate.yaml`).
+    suggest_confidence: float | None = None
 
 
 class TurnTools:
@@ -130,6 +135,11 @@ class TurnTools:
             return json.dumps(
                 {"evidence": "unavailable", "message": messages.say("index_missing", self.state.lang)}
             )
+        if not evidence.asked:  # "y", "ok": nothing to look up, and nothing for a person either
+            return json.dumps(
+                {"evidence": "nothing_asked", "message": messages.say("what_do_you_need", self.state.lang)},
+                ensure_ascii=False,
+            )
         self.state.confidence = evidence.confidence
         passages = []
         for window in _distinct(evidence.windows):
@@ -146,10 +156,11 @@ class TurnTools:
                     {"citation": c.citation, "source": c.doc_path} for c in window.points_to
                 ]
             passages.append(passage)
-        strong = evidence.confidence >= self.policy.min_confidence and bool(passages)
+        level = self._level(evidence.confidence, evidence.suggest_floor) if passages else "weak"
+        self.state.suggested = level == "suggest"
         return json.dumps(
             {
-                "evidence": "strong" if strong else "weak",
+                "evidence": level,
                 "confidence": evidence.confidence,
                 "not_found": list(evidence.missing),
                 "passages": passages,
@@ -157,8 +168,16 @@ class TurnTools:
             ensure_ascii=False,
         )
 
+    def _level(self, confidence: float, fitted_floor: float) -> str:
+        """Answer (strong), suggest the closest passages, or hand over (weak)."""
+        floor = self.policy.suggest_confidence
+        if confidence >= self.policy.min_confidence:
+            return "strong"
+        return "suggest" if confidence >= (fitted_floor if floor is None else floor) else "weak"
+
     async def escalate_to_human(self, reason: str = "") -> str:
         self.state.tools_called.append("escalate_to_human")
+        self.state.suggested = False
         if self.state.case_id is None:
             m = self.state.message
             # The human channel is not the asker's audience: a restricted passage is named by number only.

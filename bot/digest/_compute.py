@@ -55,6 +55,13 @@ class Headline:
     escalations: int
     thumbs_up: int
     thumbs_down: int
+    # How questions about the norms ended: answered, suggested (then accepted with "yes", rejected by
+    # asking for a person, or left without a word), or handed over to a person.
+    answered: int = 0
+    suggested_accepted: int = 0
+    suggested_rejected: int = 0
+    suggested_ignored: int = 0
+    handed_over: int = 0
 
     @property
     def auto_resolution_rate(self) -> float:
@@ -183,8 +190,17 @@ def _votes(db: Database, start: datetime, end: datetime) -> dict[int, list[int]]
 
 
 def _auto_resolved(row: _Row, votes: dict[int, list[int]]) -> bool:
-    """Answered or action done, no human involved, and not given a 👎."""
-    return row.outcome in RESOLVED_OUTCOMES and row.case_id is None and -1 not in votes.get(row.id, ())
+    """Answered or action done, no human involved, and not given a 👎; or a suggestion the employee
+    said helped (settled by the bot all the same)."""
+    if row.case_id is not None or -1 in votes.get(row.id, ()):
+        return False
+    return row.outcome in RESOLVED_OUTCOMES or (row.outcome == "suggested" and 1 in votes.get(row.id, ()))
+
+
+def _suggestion_fate(row: _Row, votes: dict[int, list[int]]) -> str:
+    if row.case_id is not None or -1 in votes.get(row.id, ()):
+        return "suggested_rejected"
+    return "suggested_accepted" if 1 in votes.get(row.id, ()) else "suggested_ignored"
 
 
 def _headline(
@@ -203,6 +219,7 @@ def _headline(
             )
         ).one()
     all_votes = [v for r in rows for v in votes.get(r.id, ())]
+    ends = Counter(_suggestion_fate(r, votes) for r in rows if r.outcome == "suggested")
     return Headline(
         conversations=int(conversations),
         questions=len(rows),
@@ -212,6 +229,11 @@ def _headline(
         escalations=int(escalations),
         thumbs_up=all_votes.count(1),
         thumbs_down=all_votes.count(-1),
+        answered=sum(1 for r in rows if r.outcome == "answered"),
+        suggested_accepted=ends["suggested_accepted"],
+        suggested_rejected=ends["suggested_rejected"],
+        suggested_ignored=ends["suggested_ignored"],
+        handed_over=sum(1 for r in rows if r.outcome == "escalated" and not r.tool),
     )
 
 
@@ -225,7 +247,10 @@ def _topic(row: _Row) -> str:
 
 
 def _unanswered(row: _Row, min_confidence: float) -> bool:
-    """Escalated because the norms had no good answer (not because the user asked for a person)."""
+    """Escalated because the norms had no good answer (not because the user asked for a person), or
+    a suggestion the employee said did not help."""
+    if row.outcome == "suggested":
+        return row.case_id is not None
     return (
         row.case_id is not None
         and not row.tool

@@ -42,6 +42,8 @@ def to_markdown(digest: Digest, lang: str, stale_days: int) -> str:
     lines.append(
         "_" + _say("rate_note", lang, confirmed=n.confirmed, assumed=n.auto_resolved - n.confirmed) + "_"
     )
+    if n.answered or n.handed_over or _suggested(n):
+        lines.append(_say("outcomes", lang, **_outcome_shares(n)))
     if digest.by_topic:
         lines.append(
             f"*{_say('topics', lang)}*: "
@@ -74,6 +76,23 @@ def to_markdown(digest: Digest, lang: str, stale_days: int) -> str:
     return "\n".join(lines)
 
 
+def _suggested(h: Headline) -> int:
+    return h.suggested_accepted + h.suggested_rejected + h.suggested_ignored
+
+
+def _outcome_shares(h: Headline) -> dict[str, object]:
+    """Answered / suggested / handed over as shares of the questions about the norms that ended so."""
+    total = h.answered + _suggested(h) + h.handed_over or 1
+    return {
+        "answered": f"{h.answered / total:.0%}",
+        "suggested": f"{_suggested(h) / total:.0%}",
+        "accepted": h.suggested_accepted,
+        "rejected": h.suggested_rejected,
+        "ignored": h.suggested_ignored,
+        "handed_over": f"{h.handed_over / total:.0%}",
+    }
+
+
 def _hours(value: float | None, lang: str) -> str:
     return _say("none", lang) if value is None else f"{value:g} h"
 
@@ -94,6 +113,13 @@ def to_json(digest: Digest) -> dict[str, Any]:
             "escalations": h.escalations,
             "thumbs_up": h.thumbs_up,
             "thumbs_down": h.thumbs_down,
+            "outcomes": {
+                "answered": h.answered,
+                "suggested_accepted": h.suggested_accepted,
+                "suggested_rejected": h.suggested_rejected,
+                "suggested_ignored": h.suggested_ignored,
+                "handed_over": h.handed_over,
+            },
         }
 
     return {

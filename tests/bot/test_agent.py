@@ -35,7 +35,7 @@ async def test_a_norms_question_gets_a_cited_answer_in_the_users_language(ask: A
 async def test_a_follow_up_in_the_same_thread_keeps_the_context(ask: Ask) -> None:
     await ask("¿Cuántos días de permiso me dan si me caso?")
     follow_up = await ask("¿y si se muere mi padre?")
-    assert follow_up.outcome == Outcome.ANSWERED
+    assert follow_up.outcome in (Outcome.ANSWERED, Outcome.SUGGESTED)
     assert any(c.source == "es/permisos.md" for c in follow_up.citations)
     alone = await ask("¿y si se muere mi padre?", thread="fresh")
     assert alone.text != follow_up.text or alone.escalated  # without the thread, less to go on

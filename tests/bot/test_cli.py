@@ -65,7 +65,9 @@ def test_eval_on_the_spanish_agreement_meets_the_retrieval_bar(tmp_path: Path) -
     assert result["retrieval"]["mrr@10"] >= 0.75
     answers = result["answers"]
     assert answers["resolved_rate"] >= 0.80
-    assert answers["escalation_recall"] == 1.0
+    assert answers["self_served_rate"] >= answers["resolved_rate"]
+    # what the agreement does not cover is suggested or handed over, never answered with confidence
+    assert answers["unanswerable_answered"] == 0
     assert answers["false_escalation_rate"] <= 0.10
 
 

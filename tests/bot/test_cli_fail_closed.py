@@ -72,5 +72,7 @@ def test_ask_with_undecodable_bytes_in_argv_answers_without_a_traceback(tmp_path
     result = runner.invoke(app, ["ask", question, "--json"], env={"BACKOFFICE_HOME": str(tmp_path / "h")})
     assert result.exit_code == 0, result.output
     reply = json.loads(result.stdout)
-    assert reply["outcome"] in ("answered", "escalated") and reply["turn_id"] is not None
+    # answered from the norms, or read as a look at the vacation balance: either way, answered once
+    assert reply["outcome"] in ("answered", "suggested", "escalated", "action_done")
+    assert reply["turn_id"] is not None
     assert "Traceback" not in result.output

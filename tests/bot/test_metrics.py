@@ -50,7 +50,8 @@ async def test_turns_are_counted_by_platform_and_outcome_and_nothing_said_reache
             await _say(bot, "¿Cuáles son las bandas salariales confidenciales?", thread_id="t5"),
         ]
     )
-    assert outcomes[Outcome.ANSWERED] == 2 and outcomes[Outcome.ACTION_PROPOSED] == 1
+    assert outcomes[Outcome.ANSWERED] + outcomes[Outcome.SUGGESTED] == 2
+    assert outcomes[Outcome.ACTION_PROPOSED] == 1
     assert outcomes[Outcome.ESCALATED] >= 1
 
     counted = {
