@@ -31,6 +31,7 @@ from bot.config import DEFAULT_PERMISSIONS  # noqa: E402
 from bot.tools import ToolRegistry  # noqa: E402
 from knowledge import KnowledgeBase, detect_language  # noqa: E402
 from knowledge._evaluation import QAItem, load_qa  # noqa: E402
+from knowledge._multilingual import shared_encoder  # noqa: E402
 from knowledge._settings import KnowledgeSettings  # noqa: E402
 
 OWN = Path(__file__).resolve().parent / "questions"
@@ -41,12 +42,10 @@ NOW = "2026-11-24T10:00:00+01:00"
 def development_items() -> list[QAItem]:
     qa = require_shared() / "qa"
     items = load_qa(qa / "actions.jsonl")
-    for path in (OWN / "own-informal-actions.dev.jsonl", OWN / "own-informal-qa.dev.jsonl"):
-        if path.exists():
-            items += load_qa(path)
+    for name in ("own-informal-actions.dev.jsonl", "own-informal-qa.dev.jsonl", "own-handbook-qa.dev.jsonl"):
+        items += load_qa(OWN / name)
     for name in ("convenio-tic-xix-es.jsonl", "ultralytics-handbook.jsonl", "18f-handbook.silver.jsonl"):
         items += load_qa(qa / name)
-    items += [i for i in load_qa(qa / "informal-qa.jsonl") if not i.is_action]  # questions only
     return items
 
 
@@ -71,20 +70,28 @@ def score(
     for item, reading in readings:
         route = router.decide(reading, item.question, t) if reading is not None else None
         routed = route.tool if route is not None and not route.missing else None
-        right += correct(item, routed, router.wants_human(item.question))
-        questions_routed += (not item.is_action) and routed is not None
+        # a hesitant route searches the norms too and only offers the action beside the answer: for a
+        # question that is an answer (plus an offer), for a request the action proposed
+        hesitant = route is not None and route.hesitant
+        if item.is_action:
+            right += correct(item, routed, router.wants_human(item.question))
+        else:
+            right += correct(item, None if hesitant else routed, router.wants_human(item.question))
+        questions_routed += (not item.is_action) and routed is not None and not hesitant
     return right, questions_routed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", action="store_true", help=f"write the thresholds to {INTENTS}")
+    parser.add_argument("--encoder", choices=("multilingual", "bundled"), default="multilingual")
     args = parser.parse_args()
     kb = KnowledgeBase(Path("/nonexistent"), KnowledgeSettings())
     registry = ToolRegistry.load([], DEFAULT_PERMISSIONS, discover=False)
     specs = [ToolSpec(t.name, t.args.model_json_schema()) for t in registry]
     items = development_items()
-    router = Router(kb.analyzer, IntentReader(kb.embed))
+    embed = shared_encoder().encode if args.encoder == "multilingual" else kb.embed
+    router = Router(kb.analyzer, IntentReader(embed))
     readings = [(i, router.read(i.question, specs, _today(i))) for i in items]
     chosen: dict[str, Thresholds] = {}
     for lang in ("en", "es"):
@@ -125,8 +132,9 @@ def _best(router: Router, readings: list[tuple[QAItem, Reading | None]], lang: s
     ):
         t = Thresholds(*(round(float(v), 3) for v in (floor, margin, filled, word)))
         right, routed = score(router, readings, t)
-        results.append((right, right, routed, t))
-    # a norms question must never reach a tool: only combinations that send none compete
+        results.append((right, t.filled_bonus, routed, t))
+    # a norms question must never reach a tool: only combinations that send none compete; among equals,
+    # the one that trusts most what the user wrote (a ticket number, a date) wins
     return max((r for r in results if r[2] == 0), key=lambda r: r[:2])[3]
 
 

@@ -79,12 +79,17 @@ class OfflineLLM(FunctionCallingLLM):
         names = {t.metadata.get_name() for t in tools}
         if "escalate_to_human" in names and self._router.wants_human(text):
             return _call("escalate_to_human", {"reason": text[:300]})
+        if self._router.names_nothing(text):
+            return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("what_do_you_need", lang))
         specs = [
             ToolSpec(t.metadata.get_name(), _extra(t)) for t in tools if t.metadata.get_name() not in _CORE
         ]
         route = self._router.route(text, specs, today)
         if route is not None and route.tool == "escalate_to_human" and "escalate_to_human" in names:
             return _call("escalate_to_human", {"reason": text[:300]})
+        if route is not None and route.hesitant:
+            # a request or a question? Look it up and offer the action beside the answer.
+            return _calls(("search_norms", {"query": text}), (route.tool, route.arguments))
         if route is not None and not route.missing:
             return _call(route.tool, route.arguments)
         if route is not None:
@@ -104,17 +109,32 @@ class OfflineLLM(FunctionCallingLLM):
         tools: Sequence[BaseTool],
         lang: str,
     ) -> ChatMessage:
-        name = _called_tool(messages_, last)
-        content = last.content or ""
-        if name != "search_norms":
-            return ChatMessage(role=MessageRole.ASSISTANT, content=content)
+        """The final text once the tools have answered."""
+        results = _tool_results(messages_)
+        offered = [content for name, content in results if name != "search_norms"]
+        found = next((content for name, content in results if name == "search_norms"), None)
+        if found is None:
+            return ChatMessage(role=MessageRole.ASSISTANT, content=(last.content or ""))
+        if offered:  # an action offered beside the search: the passages (if any) come first
+            answer = self._from_search(found, tools, lang, escalate=False)
+            text = "\n\n".join(p for p in (answer.content or "", *offered) if p)
+            return ChatMessage(role=MessageRole.ASSISTANT, content=text)
+        return self._from_search(found, tools, lang, escalate=True)
+
+    def _from_search(self, content: str, tools: Sequence[BaseTool], lang: str, escalate: bool) -> ChatMessage:
+        """An answer, a suggestion, or (with `escalate`, when nothing relevant was found) a person."""
         try:
             found = json.loads(content)
         except json.JSONDecodeError:
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("internal_error", lang))
-        if found.get("evidence") == "unavailable":
+        if found.get("evidence") in ("unavailable", "nothing_asked"):
             return ChatMessage(role=MessageRole.ASSISTANT, content=str(found.get("message", "")))
+        if found.get("evidence") == "suggest":
+            suggestion = compose_answer(found["passages"], lang, unsure=True)
+            return ChatMessage(role=MessageRole.ASSISTANT, content=suggestion)
         if found.get("evidence") != "strong":
+            if not escalate:
+                return ChatMessage(role=MessageRole.ASSISTANT, content="")
             if any(t.metadata.get_name() == "escalate_to_human" for t in tools):
                 return _call("escalate_to_human", {"reason": messages.say("weak_evidence", "en")})
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("weak_evidence", lang))
@@ -205,9 +225,10 @@ class OfflineLLM(FunctionCallingLLM):
         return gen()
 
 
-def compose_answer(passages: list[dict[str, Any]], lang: str) -> str:
-    """The passages' quotes, best first, each with its [n] reference."""
-    lines = [messages.say("answer_intro", lang)]
+def compose_answer(passages: list[dict[str, Any]], lang: str, unsure: bool = False) -> str:
+    """The passages' quotes, best first, each with its [n] reference; `unsure` says first that they may
+    not answer the question (a suggestion)."""
+    lines = [messages.say("suggest_intro" if unsure else "answer_intro", lang)]
     for p in passages:
         quote = " ".join(str(p["quote"]).split())
         lines.append(f"> {quote} [{p['ref']}]")
@@ -219,13 +240,25 @@ def _call(name: str, arguments: dict[str, Any]) -> ChatMessage:
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=""), block])
 
 
-def _called_tool(messages_: Sequence[ChatMessage], tool_message: ChatMessage) -> str:
-    call_id = tool_message.additional_kwargs.get("tool_call_id")
+def _calls(*calls: tuple[str, dict[str, Any]]) -> ChatMessage:
+    """Several tool calls in one step; the agent runs them all before asking the model again."""
+    blocks: list[TextBlock | ToolCallBlock] = [TextBlock(text="")]
+    for name, arguments in calls:
+        blocks.append(
+            ToolCallBlock(tool_call_id=f"call_{uuid.uuid4().hex[:12]}", tool_name=name, tool_kwargs=arguments)
+        )
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+
+
+def _tool_results(messages_: Sequence[ChatMessage]) -> list[tuple[str, str]]:
+    """(tool name, result) of the tool messages that end the conversation: the last step's calls."""
+    names = {b.tool_call_id: b.tool_name for m in messages_ for b in m.blocks if isinstance(b, ToolCallBlock)}
+    results: list[tuple[str, str]] = []
     for m in reversed(messages_):
-        for b in m.blocks:
-            if isinstance(b, ToolCallBlock) and b.tool_call_id == call_id:
-                return b.tool_name
-    return ""
+        if m.role != MessageRole.TOOL:
+            break
+        results.append((names.get(m.additional_kwargs.get("tool_call_id"), ""), m.content or ""))
+    return results[::-1]
 
 
 def _extra(tool: BaseTool) -> dict[str, Any]:
