@@ -3,7 +3,8 @@ through `Bot.ahandle` with the offline model and the real embedding model (the p
 
 The informal sets run over the combined corpus (`combined-corpus.sh`): `informal` is the shared one
 (questions and requests), `own-dev` the development half of ours, `own-holdout` the half kept aside
-(run it only to report, never to tune: it is not in the default list).
+(run it only to report, never to tune: it is not in the default list). `handbook-dev` and
+`handbook-holdout` are our informal questions over the bundled 13-page handbook, split the same way.
 
 Usage: python -m benchmarks.agent [--only NAME] [--home DIR] [--json]   (--home reuses the indexes)
 """
@@ -36,12 +37,26 @@ INFORMAL = {
     "own-dev": [OWN / "own-informal-qa.dev.jsonl", OWN / "own-informal-actions.dev.jsonl"],
     "own-holdout": [OWN / "own-informal-qa.holdout.jsonl", OWN / "own-informal-actions.holdout.jsonl"],
 }
-DEFAULT_SETS = ("convenio-tic-xix-es", "ultralytics-handbook", "actions", "informal", "own-dev")
+# Our informal questions over the bundled 13-page handbook (not the combined corpus)
+HANDBOOK = {
+    "handbook-dev": OWN / "own-handbook-qa.dev.jsonl",
+    "handbook-holdout": OWN / "own-handbook-qa.holdout.jsonl",
+}
+DEFAULT_SETS = (
+    "convenio-tic-xix-es",
+    "ultralytics-handbook",
+    "actions",
+    "handbook-dev",
+    "informal",
+    "own-dev",
+)
 
 
 def _prepare(name: str, work: Path) -> tuple[Path, list[QAItem]]:
     if name == "actions":
         return sample_corpus_path(), load_qa(require_shared() / "qa" / "actions.jsonl")
+    if name in HANDBOOK:
+        return sample_corpus_path(), load_qa(HANDBOOK[name])
     if name in INFORMAL:
         corpus = work / "combined"
         if not corpus.exists():
@@ -54,7 +69,9 @@ def _prepare(name: str, work: Path) -> tuple[Path, list[QAItem]]:
 
 async def _run(name: str, work: Path) -> dict[str, object]:
     corpus, items = _prepare(name, work)
-    home = work / ("home-combined" if name in INFORMAL else f"home-{name}")
+    home = work / (
+        "home-combined" if name in INFORMAL else "home-handbook" if name in HANDBOOK else f"home-{name}"
+    )
     overrides = {
         "home": home,
         "knowledge": {"source": corpus},
@@ -73,7 +90,7 @@ async def _run(name: str, work: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=[*sorted(SETS), "actions", *INFORMAL])
+    parser.add_argument("--only", choices=[*sorted(SETS), "actions", *INFORMAL, *HANDBOOK])
     parser.add_argument("--home", type=Path, help="keep the indexes here between runs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -87,30 +104,30 @@ def main() -> None:
     table = Table(
         "set",
         "resolved",
-        "resolved rate",
+        "self-served",
         "wrong",
+        "unans. answered",
+        "suggested",
         "false esc.",
         "esc. recall",
         "first src gold",
-        "tool acc.",
-        "args acc.",
-        "p50 ms",
-        "p95 ms",
+        "tool / args",
+        "p50 / p95 ms",
     )
     for name, r in results.items():
         a, t, lat = r["answers"], r["actions"], r["latency_ms"]  # type: ignore[index]
         table.add_row(
             name,
-            str(a["resolved"]),
-            f"{a['resolved_rate']:.3f}",
+            f"{a['resolved_rate']:.3f} ({a['resolved']})",
+            f"{a['self_served_rate']:.3f}",
             str(a["wrong_answers"]),
+            str(a["unanswerable_answered"]),
+            f"{a['suggested']} ({a['suggested_useful']} useful)",
             f"{a['false_escalation_rate']:.3f}",
             f"{a['escalation_recall']:.3f}",
             f"{a['first_source_gold_rate']:.3f}",
-            f"{t['tool_accuracy']:.3f}",
-            f"{t['args_accuracy']:.3f}",
-            f"{lat['p50']:.1f}",
-            f"{lat['p95']:.1f}",
+            f"{t['tool_accuracy']:.3f} / {t['args_accuracy']:.3f}",
+            f"{lat['p50']:.0f} / {lat['p95']:.0f}",
         )
     Console().print(table)
 

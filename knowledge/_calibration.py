@@ -25,6 +25,7 @@ RELATIVE = (
     "coverage_general",
     "coverage_shown",
     "rare_missing_share",
+    "rare_missing_best",
     "cross_best",
     "cross_max",
     "meaning_best",

@@ -200,7 +200,12 @@ class EvidenceJudge:
             for slot, _ in topic
             if not any(all(t in seen_terms for t in alt) for alt in slot.alternatives)
         )
-        features = _features(topic, seen_terms, windows, hits, meaning)
+        place = set()
+        if windows:  # where the best window lives: its page's title, its section and its passage
+            chunk = windows[0].hit.chunk
+            lang_best: Language = "es" if chunk.lang == "es" else "en"
+            place = set(self._terms(f"{chunk.citation} {chunk.text}", lang_best, forms))
+        features = _features(topic, seen_terms, windows, hits, meaning, place)
         if multilingual is not None and across:
             features["cross_best"] = across[id(windows[0])]
             features["cross_max"] = max(across.values())
@@ -254,8 +259,10 @@ def _features(
     windows: list[Window],
     hits: Sequence[Hit],
     meaning: float,
+    place: set[str],
 ) -> dict[str, float]:
-    """What the gate reads (see `knowledge._gate`), before the multilingual cosines are added."""
+    """What the gate reads (see `knowledge._gate`), before the multilingual cosines are added. `place`:
+    the terms of the best window's page title, section and passage."""
     best = windows[0] if windows else None
     dense = max((h.dense for h in hits), default=0.0)
     # the question's real words by how rare they are in general: "gimnasio" or "toronto" says more
@@ -267,6 +274,8 @@ def _features(
         "dense_top": dense,
         "meaning_best": meaning,
         "rare_missing_share": sum(r for r, slot in real if not _seen(slot, seen)) / rarity,
+        # the same where the answer would come from: "Ultralytics' per diem" answered from the 18F page
+        "rare_missing_best": sum(r for r, slot in real if not _seen(slot, place)) / rarity,
         **_general_coverage(topic, windows),
     }
 

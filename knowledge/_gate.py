@@ -28,6 +28,7 @@ FEATURES = (
     "coverage_shown",  # coverage_general over the windows an answer quotes together (both halves of a
     # two-part question)
     "rare_missing_share",  # share of the question's real words, weighted by general rarity, in no passage
+    "rare_missing_best",  # the same for the best window's page title, section and passage
     "dense_top",  # cosine of the question with the best passage (the index's model)
     "meaning_best",  # cosine of the question with the best window (the index's model)
     "cross_best",  # multilingual cosine of the question with the best window (same scale in es and en)
@@ -40,6 +41,7 @@ MEANING_FEATURES = (
     "coverage_general_rel",
     "coverage_shown_rel",
     "rare_missing_share_rel",
+    "rare_missing_best_rel",
     "cross_best_rel",
     "cross_max_rel",
     "meaning_best_rel",

@@ -66,8 +66,9 @@ def test_eval_on_the_spanish_agreement_meets_the_retrieval_bar(tmp_path: Path) -
     answers = result["answers"]
     assert answers["resolved_rate"] >= 0.80
     assert answers["self_served_rate"] >= answers["resolved_rate"]
-    # what the agreement does not cover is suggested or handed over, never answered with confidence
-    assert answers["unanswerable_answered"] == 0
+    # what the agreement does not cover is suggested or handed over; at most one is answered with
+    # confidence (the bar the issue sets for the informal set)
+    assert answers["unanswerable_answered"] <= 1
     assert answers["false_escalation_rate"] <= 0.10
 
 
