@@ -62,7 +62,9 @@ class Bot:
         )
         self._live_policy = live_policy or LivePolicy(settings)
         self._turn_policy = TurnPolicy(
-            settings.agent.min_confidence, timedelta(minutes=settings.agent.confirmation_ttl_minutes)
+            settings.agent.min_confidence,
+            timedelta(minutes=settings.agent.confirmation_ttl_minutes),
+            settings.agent.suggest_confidence,
         )
         self._zone = ZoneInfo(settings.agent.timezone)
         self.turns = ConversationStore(db, settings.agent.history_turns, settings.agent.max_message_chars)

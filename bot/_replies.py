@@ -65,8 +65,9 @@ def outcome_of(case_id: int | None, actions: list[Action], cited: bool, suggeste
     statuses = {a.status for a in actions}
     if case_id is not None:
         return Outcome.ESCALATED
-    if cited and statuses <= {"proposed", "succeeded"}:
-        # the norms answered; an action may ride beside the answer (proposed, or a look-up already done)
+    if cited and statuses <= {"proposed", "succeeded", "failed"}:
+        # the norms answered; an action may ride beside the answer (proposed, or a look-up done or not
+        # found: "60 en plantilla" read as ticket 60 leaves the answer standing)
         return Outcome.SUGGESTED if suggested else Outcome.ANSWERED
     if "proposed" in statuses:
         return Outcome.ACTION_PROPOSED

@@ -65,6 +65,9 @@ class AgentSettings(BaseModel):
     """How the agent decides: the evidence it needs before answering, how long a proposal waits."""
 
     min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # the fitted gate decides at 0.5
+    # from this estimate up to `min_confidence` the closest passages are suggested; below it a person takes
+    # over. None: the floor fitted with the gate.
+    suggest_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     confirmation_ttl_minutes: int = Field(default=30, ge=1)
     history_turns: int = Field(default=4, ge=0, le=20)
     max_message_chars: int = Field(default=4000, ge=100)

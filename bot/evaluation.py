@@ -34,9 +34,9 @@ def eval_groups(items: Sequence[QAItem]) -> dict[str, list[str]]:
 
 def proposed_tool(reply: Reply) -> str | None:
     """The tool the agent chose for the request: an action (proposed or run), a person, or the norms."""
-    # a clarification counts as the first thing it offers: asking is no free pass
+    # an action offered beside an answer counts: the first thing the reply proposes is that tool
     for action in reply.actions:
-        if action.status in ("proposed", "succeeded", "failed", "option"):
+        if action.status in ("proposed", "succeeded", "failed"):
             return action.tool
     if reply.escalated:
         return "escalate_to_human"

@@ -88,15 +88,6 @@ _USER: dict[str, dict[str, str]] = {
         "es": "La sugerencia del turno #{turn_id} no le sirvió. Se le propuso: {sources}",
         "en": "The suggestion in turn #{turn_id} did not help. It was shown: {sources}",
     },
-    "tool_or_norms": {
-        "es": "¿Quieres que {action} o que lo busque en la normativa?",
-        "en": "Do you want me to {action}, or shall I look it up in the norms?",
-    },
-    "tool_or_tool": {
-        "es": "¿Qué prefieres: {first} o {second}?",
-        "en": "Which do you mean: {first}, or {second}?",
-    },
-    "look_it_up_button": {"es": "Buscar en la normativa", "en": "Look it up in the norms"},
     "weak_evidence": {
         "es": "No encuentro en la normativa una respuesta segura a esto, así que lo paso a una persona del "
         "equipo.",

@@ -166,7 +166,10 @@ class Router:
             if chosen == HUMAN:
                 return Route(HUMAN)
             unsure = chosen is not None and lead < t.margin + _DOUBT
-            if best != HUMAN and (unsure or (chosen is None and best in reading.filled and lead > 0)):
+            # short of the margin, a tool that holds what the user wrote is still offered; short of the floor
+            # it is no request at all ("8" alone is no comment on ticket 8)
+            near = chosen is None and best in reading.filled and lead > 0 and score(best) >= t.floor
+            if best != HUMAN and (unsure or near):
                 # about as close to a request as to a question: look it up and offer the action beside
                 route = reading.routes[best]
                 return replace(route, hesitant=True) if not route.missing else None
