@@ -13,6 +13,7 @@ def test_defaults_need_no_file() -> None:
     assert settings.effective_database_url == "sqlite:///.backoffice/backoffice.db"
     assert settings.llm.provider == "offline"
     assert settings.knowledge.embedding_model == "bundled"
+    assert settings.agent.suggest_confidence is None  # the floor fitted with the gate
 
 
 def test_yaml_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,6 +59,7 @@ def test_secrets_come_from_files_under_the_environment_and_over_the_yaml(
         ("- just\n- a list\n", "mapping"),
         ("knowledge:\n  top_k: many\n", "top_k"),
         ("unknown_key: 1\n", "unknown_key"),
+        ("agent:\n  suggest_confidence: 1.5\n", "suggest_confidence"),
     ],
 )
 def test_bad_config_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:

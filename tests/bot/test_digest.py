@@ -239,3 +239,49 @@ def test_one_post_per_week_and_a_missed_week_is_caught_up(db: Database) -> None:
     assert missed_week(db, tuesday, MADRID, weekday=0, hour=9, minute=0) is None
     early_monday = datetime(2026, 11, 23, 8, 0, tzinfo=MADRID)  # before this week's 09:00
     assert missed_week(db, early_monday, MADRID, weekday=0, hour=9, minute=0) == "2026-W46"
+
+
+def test_suggestions_are_split_by_what_the_employee_did_with_them(db: Database) -> None:
+    seed = Seed(db)
+    seed.turn(local(16, 9), "answered", votes=(1,))
+    seed.turn(local(16, 10), "answered")
+    seed.turn(local(17, 9), "suggested", votes=(1,))  # "Sí, me sirve": accepted, settled by the bot
+    seed.turn(local(17, 10), "suggested", case=True, question="¿Y el gimnasio?")  # "No": a person
+    seed.turn(local(17, 11), "suggested", votes=(-1,))  # 👎: rejected too, though no case
+    seed.turn(local(17, 12), "suggested")  # no word back
+    seed.turn(local(18, 9), "escalated", case=True, confidence=0.1, question="¿Hay coche de empresa?")
+    seed.turn(local(18, 10), "action_done", tool="request_time_off")  # no question about the norms
+
+    digest = compute_digest(db, W47, MADRID, now=local(23, 9))
+    n = digest.now
+    assert (n.answered, n.handed_over) == (2, 1)
+    assert (n.suggested_accepted, n.suggested_rejected, n.suggested_ignored) == (1, 2, 1)
+    assert (n.questions, n.auto_resolved, n.confirmed) == (8, 4, 2)  # two answers, one suggestion, one action
+    # a suggestion that sent the employee to a person is a gap in the norms, like a hand-over
+    assert sorted(g.example for g in digest.gaps) == ["¿Hay coche de empresa?", "¿Y el gimnasio?"]
+
+    assert (
+        "Questions about the norms: 29% answered, 57% suggested (1 helped, 2 asked for a person, "
+        "1 no word back), 14% handed over" in to_markdown(digest, "en", 3)
+    )
+    assert "Consultas sobre la normativa: 29% respondidas, 57% con sugerencia" in to_markdown(digest, "es", 3)
+    assert to_json(digest)["headline"]["outcomes"] == {
+        "answered": 2,
+        "suggested_accepted": 1,
+        "suggested_rejected": 2,
+        "suggested_ignored": 1,
+        "handed_over": 1,
+    }
+
+
+def test_a_suggestion_with_a_thumbs_up_and_a_case_is_rejected_not_resolved(db: Database) -> None:
+    Seed(db).turn(local(17, 9), "suggested", votes=(1,), case=True)
+    n = compute_digest(db, W47, MADRID).now
+    assert (n.suggested_accepted, n.suggested_rejected, n.auto_resolved) == (0, 1, 0)
+
+
+def test_a_week_without_questions_about_the_norms_has_no_outcomes_line(db: Database) -> None:
+    Seed(db).turn(local(18, 10), "action_done", tool="request_time_off")
+    digest = compute_digest(db, W47, MADRID)
+    assert "Questions about the norms" not in to_markdown(digest, "en", 3)
+    assert set(to_json(digest)["headline"]["outcomes"].values()) == {0}

@@ -5,10 +5,15 @@ from typing import Annotated, Literal
 
 import pytest
 from pydantic import Field
+from sqlmodel import select
 
-from bot.agent._router import Router, ToolSpec
+from bot import Bot, Outcome, messages
+from bot.agent._intent import Thresholds
+from bot.agent._router import _DOUBT, Reading, Route, Router, ToolSpec
 from bot.config import DEFAULT_PERMISSIONS
+from bot.store import Case
 from bot.tools import ToolContext, ToolRegistry, tool
+from tests.bot.conftest import Ask
 
 TODAY = date(2026, 11, 24)
 
@@ -119,3 +124,81 @@ def test_no_question_of_the_shared_norms_sets_is_taken_for_an_action(specs: list
     assert len(questions) > 200
     routed = [q for q in questions if router.route(q, specs, TODAY) is not None or router.wants_human(q)]
     assert routed == []
+
+
+@pytest.mark.parametrize(
+    ("text", "nothing"),
+    [("y", True), ("ok", True), ("gracias", True), ("hola", True), ("thanks!", True)]
+    + [("vacaciones", False), ("per diem", False), ("¿y el teletrabajo?", False)],
+)
+def test_a_lone_courtesy_names_nothing_to_look_up(text: str, nothing: bool) -> None:
+    assert Router().names_nothing(text) is nothing
+
+
+async def test_a_lone_y_is_asked_what_is_needed_and_opens_no_case(ask: Ask, bot: Bot) -> None:
+    reply = await ask("y")
+    assert reply.outcome == Outcome.CLARIFY and not reply.escalated and reply.case_id is None
+    assert reply.text == messages.say("what_do_you_need", reply.lang)
+    with bot.db.session() as s:
+        assert s.exec(select(Case)).all() == []
+
+
+# The decision alone, on a hand-built reading: the tool must beat the norms questions by the margin.
+PLAIN = Thresholds(floor=0.3, margin=0.1, filled_bonus=0.0, word_bonus=0.0)
+
+
+def reading(question: float, scores: dict[str, float], filled: frozenset[str] = frozenset()) -> Reading:
+    return Reading(question, scores, None, {name: Route(name) for name in scores}, filled)
+
+
+def test_a_tool_clear_of_the_doubt_band_is_a_plain_route() -> None:
+    lead = PLAIN.margin + _DOUBT + 0.05
+    route = Router().decide(reading(0.2, {"my_tickets": 0.2 + lead}), "x", PLAIN)
+    assert route is not None and route.tool == "my_tickets" and not route.hesitant
+
+
+def test_a_tool_inside_the_doubt_band_is_offered_beside_the_answer() -> None:
+    lead = PLAIN.margin + _DOUBT / 2
+    route = Router().decide(reading(0.4, {"time_off_status": 0.4 + lead}), "x", PLAIN)
+    assert route is not None and route.tool == "time_off_status" and route.hesitant
+
+
+def test_a_tool_short_of_the_margin_is_hesitant_only_if_it_holds_what_the_user_wrote() -> None:
+    scores = {"ticket_status": 0.45}  # leads the questions (0.4), but by less than the margin
+    assert Router().decide(reading(0.4, scores), "x", PLAIN) is None
+    route = Router().decide(reading(0.4, scores, frozenset({"ticket_status"})), "x", PLAIN)
+    assert route is not None and route.tool == "ticket_status" and route.hesitant
+    # behind the questions, even the arguments it holds do not make it a request
+    assert Router().decide(reading(0.5, scores, frozenset({"ticket_status"})), "x", PLAIN) is None
+
+
+def test_a_tool_short_of_the_floor_is_no_request_even_holding_what_the_user_wrote() -> None:
+    # "8" alone: far from every question, and from every tool too (a lone number fills a ticket id)
+    below = reading(0.05, {"comment_ticket": PLAIN.floor - 0.05}, frozenset({"comment_ticket"}))
+    assert Router().decide(below, "8", PLAIN) is None
+
+
+async def test_a_lone_number_is_not_offered_as_a_comment_on_that_ticket(ask: Ask) -> None:
+    reply = await ask("8")
+    assert [a for a in reply.actions if a.status == "proposed"] == []
+
+
+def test_a_hesitant_tool_missing_an_argument_is_not_offered() -> None:
+    lead = PLAIN.margin + _DOUBT / 2
+    missing = Reading(
+        0.4,
+        {"request_time_off": 0.4 + lead},
+        None,
+        {"request_time_off": Route("request_time_off", missing=["start"])},
+        frozenset(),
+    )
+    assert Router().decide(missing, "x", PLAIN) is None
+
+
+def test_between_two_close_tools_the_one_that_takes_what_the_user_wrote_wins() -> None:
+    close = {"my_tickets": 0.8, "ticket_status": 0.8 - _DOUBT / 4}
+    route = Router().decide(reading(0.1, close, frozenset({"ticket_status"})), "x", PLAIN)
+    assert route is not None and route.tool == "ticket_status" and not route.hesitant
+    apart = {"my_tickets": 0.8, "ticket_status": 0.8 - _DOUBT}
+    route = Router().decide(reading(0.1, apart, frozenset({"ticket_status"})), "x", PLAIN)
+    assert route is not None and route.tool == "my_tickets"
