@@ -14,8 +14,8 @@ vocabulary, is fitted on the pooled rows. Two thresholds are read off its out-of
   on each corpus on average;
 - suggest from `suggest_floor`: at most `HANDOVER_SHARE` of answerable rows fall below it.
 Transfer is checked by leaving each corpus out in turn: fitted on the other two, scored on it.
-The held-out halves and the shared informal set are never read here unless `--check` is given, and
-then only to report.
+The shared informal set is fitting data (its figures are in-sample); our held-out halves are never read
+here unless `--check` is given, and then only to report.
 
 Usage: python -m benchmarks.gate [--home DIR] [--write] [--dump F | --rows F] [--check]
 """

@@ -1,15 +1,17 @@
 """Choose the router's thresholds on data, and report them.
 
 Development data: the shared `actions.jsonl` requests, the development half of our own informal requests
-(`benchmarks/questions/own-informal-actions.dev.jsonl`) and every norms question of the shared sets
-(convenio, Ultralytics, 18F, informal) and of our own development questions (all must go to the search,
-never to a tool).
-Every message is read once by the real `Router` (meaning, the tools' own words, the arguments); each
-combination of thresholds then decides every message, and the one kept routes the most messages right
-among those that send no norms question to a tool. The shared informal requests and our holdout half are
-not used here: they measure the result.
+(`benchmarks/questions/own-informal-actions.dev.jsonl`) and every norms question of the shared convenio,
+Ultralytics and 18F sets and of our own development questions over the combined corpus and the bundled
+handbook (all must go to the search, never to a tool instead of it).
+Every message is read once by the real `Router` (the multilingual encoder's meaning, the tools' own
+words, the arguments); each combination of thresholds then decides every message, and the one kept
+routes the most messages right among those that send no norms question to a tool. A hesitant route
+searches the norms and offers the action beside the answer: for a question it counts as the search, for
+a request as the tool. The shared informal set and our holdout halves are not used here: they measure
+the result.
 
-Usage: python -m benchmarks.intent [--write]
+Usage: python -m benchmarks.intent [--write] [--encoder multilingual|bundled]
 """
 
 from __future__ import annotations

@@ -114,11 +114,13 @@ class ConversationStore:
                 stored.case_id = case_id
 
     def set_outcome(self, turn_id: int | None, outcome: Outcome) -> None:
+        """Settle a proposal's turn; a turn that answered or suggested with an action beside keeps
+        its outcome (the digest and a later "No" read it)."""
         if turn_id is None:
             return
         with self.db.session() as s:
             turn = s.get(Turn, turn_id)
-            if turn is not None:
+            if turn is not None and turn.outcome == str(Outcome.ACTION_PROPOSED):
                 turn.outcome = str(outcome)
 
     def thread_of(self, turn: Turn) -> tuple[str, str]:

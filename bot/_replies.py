@@ -65,9 +65,9 @@ def outcome_of(case_id: int | None, actions: list[Action], cited: bool, suggeste
     statuses = {a.status for a in actions}
     if case_id is not None:
         return Outcome.ESCALATED
-    if cited and statuses <= {"proposed", "succeeded", "failed"}:
-        # the norms answered; an action may ride beside the answer (proposed, or a look-up done or not
-        # found: "60 en plantilla" read as ticket 60 leaves the answer standing)
+    if cited and statuses <= {"proposed", "succeeded", "failed", "denied"}:
+        # the norms answered; an action offered beside the answer (proposed, a look-up done or not found,
+        # one the user may not run) leaves the answer standing: "60 en plantilla" is no ticket 60
         return Outcome.SUGGESTED if suggested else Outcome.ANSWERED
     if "proposed" in statuses:
         return Outcome.ACTION_PROPOSED

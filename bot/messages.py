@@ -365,10 +365,10 @@ _USER: dict[str, dict[str, str]] = {
     "digest_actions": {"es": "Acciones ejecutadas", "en": "Actions executed"},
     "digest_rate": {"es": "Resolución automática", "en": "Auto-resolution"},
     "digest_rate_note": {
-        "es": "resueltas sin persona = respondidas o acción hecha, sin escalar y sin 👎; "
-        "{confirmed} con 👍, {assumed} supuestas",
-        "en": "resolved without a human = answered or action done, not escalated, no 👎; "
-        "{confirmed} confirmed by 👍, {assumed} assumed",
+        "es": "resueltas sin persona = respondidas o acción hecha, sin escalar y sin 👎, o una sugerencia "
+        "que sirvió; {confirmed} con 👍, {assumed} supuestas",
+        "en": "resolved without a human = answered or action done, not escalated, no 👎, or a suggestion "
+        "that helped; {confirmed} confirmed by 👍, {assumed} assumed",
     },
     "digest_outcomes": {
         "es": "Consultas sobre la normativa: {answered} respondidas, {suggested} con sugerencia ({accepted} "

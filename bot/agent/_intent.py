@@ -1,9 +1,9 @@
 """How close a message is, by meaning, to each tool's own example requests (through the plugin API, so a
 third-party tool is read the same way), to generic questions about the norms and to asking for a person,
 with the multilingual sentence encoder (`knowledge.MultilingualEncoder`: on the development messages it
-routes 345 of 351 right where the bundled English model routes 335, none of them a norms question sent to
-a tool). The router weighs these scores against thresholds that `benchmarks/intent.py` measures on
-requests and questions kept for that purpose."""
+routes 349 of 351 right where the bundled English model routes 335, none of them a norms question sent to
+a tool instead of the norms). The router weighs these scores against thresholds that
+`benchmarks/intent.py` measures on requests and questions kept for that purpose."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class OfflineLLM(FunctionCallingLLM):
     ) -> ChatMessage:
         names = {t.metadata.get_name() for t in tools}
         if "escalate_to_human" in names and self._router.wants_human(text):
-            return _call("escalate_to_human", {"reason": text[:300]})
+            return _calls(("escalate_to_human", {"reason": text[:300]}))
         if self._router.names_nothing(text):
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("what_do_you_need", lang))
         specs = [
@@ -86,21 +86,21 @@ class OfflineLLM(FunctionCallingLLM):
         ]
         route = self._router.route(text, specs, today)
         if route is not None and route.tool == "escalate_to_human" and "escalate_to_human" in names:
-            return _call("escalate_to_human", {"reason": text[:300]})
+            return _calls(("escalate_to_human", {"reason": text[:300]}))
+        arguments = {"query": text}
+        if len(user_turns) > 1 and self._router.is_follow_up(text):
+            arguments["context"] = str(user_turns[-2].content or "")
         if route is not None and route.hesitant:
             # a request or a question? Look it up and offer the action beside the answer.
-            return _calls(("search_norms", {"query": text}), (route.tool, route.arguments))
+            return _calls(("search_norms", arguments), (route.tool, route.arguments))
         if route is not None and not route.missing:
-            return _call(route.tool, route.arguments)
+            return _calls((route.tool, route.arguments))
         if route is not None:
             key = _MISSING_KEYS.get(
                 "date" if route.missing[0] in ("start", "end") else route.missing[0], "missing_comment"
             )
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say(key, lang))
-        arguments = {"query": text}
-        if len(user_turns) > 1 and self._router.is_follow_up(text):
-            arguments["context"] = str(user_turns[-2].content or "")
-        return _call("search_norms", arguments)
+        return _calls(("search_norms", arguments))
 
     def _after_tool(
         self,
@@ -136,7 +136,7 @@ class OfflineLLM(FunctionCallingLLM):
             if not escalate:
                 return ChatMessage(role=MessageRole.ASSISTANT, content="")
             if any(t.metadata.get_name() == "escalate_to_human" for t in tools):
-                return _call("escalate_to_human", {"reason": messages.say("weak_evidence", "en")})
+                return _calls(("escalate_to_human", {"reason": messages.say("weak_evidence", "en")}))
             return ChatMessage(role=MessageRole.ASSISTANT, content=messages.say("weak_evidence", lang))
         return ChatMessage(role=MessageRole.ASSISTANT, content=compose_answer(found["passages"], lang))
 
@@ -233,11 +233,6 @@ def compose_answer(passages: list[dict[str, Any]], lang: str, unsure: bool = Fal
         quote = " ".join(str(p["quote"]).split())
         lines.append(f"> {quote} [{p['ref']}]")
     return "\n\n".join(lines)  # one blank line apart: Markdown keeps them separate quotes
-
-
-def _call(name: str, arguments: dict[str, Any]) -> ChatMessage:
-    block = ToolCallBlock(tool_call_id=f"call_{uuid.uuid4().hex[:12]}", tool_name=name, tool_kwargs=arguments)
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=[TextBlock(text=""), block])
 
 
 def _calls(*calls: tuple[str, dict[str, Any]]) -> ChatMessage:

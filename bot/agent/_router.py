@@ -158,7 +158,11 @@ class Router:
             best = max(reading.scores, key=score)
             # between two tools about as close, the one that takes what the user wrote (a ticket number,
             # a date) over one that takes nothing: "how's my ticket 5521" is that ticket, not the list
-            close = [n for n in reading.filled if n != HUMAN and score(best) - score(n) < _DOUBT / 2]
+            close = [
+                n
+                for n in reading.filled
+                if n in reading.scores and n != HUMAN and score(best) - score(n) < _DOUBT / 2
+            ]
             if best not in reading.filled and close:
                 best = max(close, key=score)
             lead = score(best) - reading.question
@@ -169,10 +173,9 @@ class Router:
             # short of the margin, a tool that holds what the user wrote is still offered; short of the floor
             # it is no request at all ("8" alone is no comment on ticket 8)
             near = chosen is None and best in reading.filled and lead > 0 and score(best) >= t.floor
-            if best != HUMAN and (unsure or near):
+            if best != HUMAN and (unsure or near) and not reading.routes[best].missing:
                 # about as close to a request as to a question: look it up and offer the action beside
-                route = reading.routes[best]
-                return replace(route, hesitant=True) if not route.missing else None
+                return replace(reading.routes[best], hesitant=True)
         if chosen is None:
             return None
         route = reading.routes[chosen]

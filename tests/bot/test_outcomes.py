@@ -225,7 +225,7 @@ def _actions(*statuses: str) -> list[Action]:
         (None, ("proposed",), False, False, Outcome.ACTION_PROPOSED),
         (None, ("succeeded",), False, False, Outcome.ACTION_DONE),
         (None, ("failed",), True, False, Outcome.ANSWERED),  # a look-up beside an answer found nothing
-        (None, ("denied",), True, False, Outcome.REFUSED),
+        (None, ("denied",), True, False, Outcome.ANSWERED),  # a refusal beside an answer: the answer stands
         (None, (), False, False, Outcome.CLARIFY),
         (7, ("proposed",), True, True, Outcome.ESCALATED),  # a case wins over everything
         (7, (), False, False, Outcome.ESCALATED),
@@ -235,3 +235,19 @@ def test_the_outcome_of_a_turn(
     case_id: int | None, statuses: tuple[str, ...], cited: bool, suggested: bool, outcome: Outcome
 ) -> None:
     assert outcome_of(case_id, _actions(*statuses), cited, suggested) == outcome
+
+
+async def test_settling_an_action_offered_beside_a_suggestion_keeps_the_turn_a_suggestion(
+    suggesting: Bot,
+) -> None:
+    from bot.store import Turn
+
+    suggested = await _ask(suggesting, "How many vacation days do I get?")
+    proposed = await _ask(suggesting, "Open an IT ticket: my laptop screen is broken")
+    assert suggested.outcome == Outcome.SUGGESTED and proposed.outcome == Outcome.ACTION_PROPOSED
+    for reply in (suggested, proposed):
+        suggesting.turns.set_outcome(reply.turn_id, Outcome.ACTION_DONE)
+    with suggesting.db.session() as s:
+        outcomes = {t.id: t.outcome for t in s.exec(select(Turn))}
+    # the digest and a later "No" read the suggestion; only the proposal's own turn is settled
+    assert outcomes[suggested.turn_id] == "suggested" and outcomes[proposed.turn_id] == "action_done"

@@ -193,6 +193,17 @@ def test_a_hesitant_tool_missing_an_argument_is_not_offered() -> None:
         frozenset(),
     )
     assert Router().decide(missing, "x", PLAIN) is None
+    # an explicit request still asks for what it lacks ("¿para qué fechas?")
+    asked = Router().decide(missing, "quiero pedir vacaciones", PLAIN)
+    assert asked is not None and asked.tool == "request_time_off" and asked.missing == ["start"]
+    assert not asked.hesitant
+
+
+def test_a_filled_tool_without_examples_is_no_candidate_by_meaning() -> None:
+    # a plugin with no example requests has no score by meaning; its number argument must not crash
+    scores = {"my_tickets": 0.8}
+    route = Router().decide(reading(0.1, scores, frozenset({"plugin_lookup"})), "case 42", PLAIN)
+    assert route is not None and route.tool == "my_tickets"
 
 
 def test_between_two_close_tools_the_one_that_takes_what_the_user_wrote_wins() -> None:

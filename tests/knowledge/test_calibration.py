@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from collections.abc import Mapping
+from pathlib import Path
 
 from knowledge import KnowledgeBase
-from knowledge._calibration import RELATIVE, baseline, pseudo_questions, relative
+from knowledge._calibration import RELATIVE, baseline, pseudo_questions, relative, stored
 from knowledge._documents import Chunk
 
 LONG = (
@@ -105,3 +107,34 @@ def test_an_index_calibrates_itself_once_on_its_own_public_sections(kb: Knowledg
     restricted = {c.chunk_id for c in index.chunks if c.audience}
     asked = pseudo_questions(index.chunks)
     assert asked and all(not hidden & restricted for _, hidden in asked)
+
+
+def test_a_baseline_is_kept_beside_its_snapshot_and_measured_again_only_when_stale(tmp_path: Path) -> None:
+    measured: list[int] = []
+
+    def measure() -> dict[str, float]:
+        measured.append(1)
+        return {name: 0.25 for name in RELATIVE}
+
+    first = stored(tmp_path, measure)
+    again = stored(tmp_path, measure)
+    assert first == again == {name: 0.25 for name in RELATIVE} and len(measured) == 1
+    kept = tmp_path / "calibration.json"
+    kept.write_text(json.dumps({"version": -1, "levels": first}), encoding="utf-8")  # another version
+    stored(tmp_path, measure)
+    kept.write_text("{not json", encoding="utf-8")  # a damaged file
+    stored(tmp_path, measure)
+    assert len(measured) == 3 and json.loads(kept.read_text(encoding="utf-8"))["levels"] == first
+
+
+def test_a_read_only_snapshot_folder_only_costs_measuring_again(tmp_path: Path) -> None:
+    folder = tmp_path / "snapshot"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        levels = stored(folder, lambda: {name: 0.5 for name in RELATIVE})
+    finally:
+        folder.chmod(0o700)
+    assert levels == {name: 0.5 for name in RELATIVE}
+    if not (folder / "calibration.json").exists():  # root may write anyway: then it is simply kept
+        assert list(folder.iterdir()) == []

@@ -129,6 +129,10 @@ def _describe_comment(args: BaseModel, lang: str) -> str:
         "Crea un ticket para mantenimiento, no funciona la calefacción",
         "my laptop wont turn on, can IT take a look",
         "the printer on floor 2 is jammed again",
+        # the bare request, before saying what is wrong
+        "I want to open a ticket",
+        "abre un ticket",
+        "necesito abrir una incidencia",
         "cant log into outlook since this morning",
         "the heating in room B is broken",
         "i was charged twice for my travel expenses, can finance check",
@@ -236,6 +240,8 @@ def my_tickets(ctx: ToolContext) -> str:
         "add to #77 that it happens on wifi too",
         "add a note to ticket 31: the screen flickers as well",
         "pon en la incidencia 9 que ya he probado otro cable",
+        "quiero añadir un comentario a mi ticket",
+        "I want to add a comment to a ticket",
     ),
 )
 def comment_ticket(

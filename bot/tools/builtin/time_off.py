@@ -102,6 +102,9 @@ def _describe_decision(args: BaseModel, lang: str) -> str:
         "log me as out sick today pls",
         "need a personal day on friday",
         "taking thursday off for a family thing",
+        # the bare request, before the dates are given: the bot asks for them
+        "I want to request time off",
+        "quiero pedir unos días de vacaciones",
         "apúntame vacaciones la semana que viene",
         "mañana no puedo ir, tengo gripe",
         "me pido el viernes libre",

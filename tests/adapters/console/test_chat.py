@@ -93,3 +93,8 @@ async def test_an_exit_word_at_the_suggestion_prompt_ends_the_chat(bot: Bot) -> 
     assert handled == 1 and typist.prompts == ["> ", SUGGESTION]
     _, votes, cases = _rows(bot)
     assert votes == [] and cases == []
+
+
+async def test_the_end_of_input_at_the_suggestion_prompt_ends_the_chat(bot: Bot) -> None:
+    handled, typist, _ = await _chat(bot, QUESTION)
+    assert handled == 1 and typist.prompts == ["> ", SUGGESTION]  # no further prompt waits for a line
