@@ -90,12 +90,13 @@ class Server:
             await asyncio.shield(self._warm)
 
     async def _load_knowledge(self) -> None:
-        """The model and the index load now, not on the first question (which would miss Teams' deadline)."""
+        """The models, the index and its calibration load now, not on the first question (which would miss
+        Teams' deadline)."""
         kb = self.bot.knowledge
         started = time.perf_counter()
         try:
             if kb is not None:
-                await asyncio.to_thread(kb.search, "warm-up", 1)
+                await asyncio.to_thread(kb.search_with_evidence, "warm-up", 1)
         except Exception as exc:  # a broken index keeps /readyz at 503 with the reason; /healthz lives on
             self._knowledge = f"failed: {type(exc).__name__}: {exc}"[:300]
             log.error("the knowledge base could not be loaded: %s", exc)

@@ -166,6 +166,7 @@ class KnowledgeBase:
             self._loading = current
             try:
                 index = self._load(current, fallback=first)
+                self._calibrate(index)
             except IndexError_ as exc:
                 self._refuse(current, exc)
                 if first:
@@ -182,6 +183,14 @@ class KnowledgeBase:
         return KnowledgeIndex.from_store(
             self.store, self.embedder(), self.settings, self.queries, snapshot_id, fallback
         )
+
+    def _calibrate(self, index: KnowledgeIndex) -> None:
+        """Measure the new snapshot's baseline here, off the request path, before it serves; if that
+        fails the first question measures it again and says why."""
+        try:
+            index.baseline()
+        except Exception as exc:  # a snapshot built with another model fails its first search anyway
+            log.warning("index snapshot %s could not be calibrated yet: %s", index.snapshot.path.name, exc)
 
     def _worth_trying(self, snapshot_id: str) -> bool:
         """A snapshot that failed to load is tried again only if its folder was missing and has appeared

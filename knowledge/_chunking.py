@@ -12,6 +12,7 @@ from knowledge._text import Language, detect_language
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _WORD = re.compile(r"\S+")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|?$")  # the |---|---| line under a table's header
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,26 @@ def chunk_document(
                     end=end,
                     audience=doc.audience,
                     lang=detect_language(text, doc_lang),
+                    table_header=table_header_before(doc.text, start, text),
                 )
             )
     return chunks
+
+
+def table_header_before(text: str, start: int, chunk_text: str) -> str:
+    """The header row of the Markdown table a chunk starts inside, unless the chunk holds it already."""
+    if not chunk_text.startswith("|"):
+        return ""
+    lines = text[:start].splitlines()
+    rows: list[str] = []
+    for line in reversed(lines):
+        if not line.strip().startswith("|"):
+            break
+        rows.append(line.strip())
+    rows.reverse()  # the table's rows above the chunk, first to last
+    if len(rows) >= 2 and _TABLE_RULE.match(rows[1]):
+        return rows[0]
+    return ""
 
 
 def _split(text: str, start: int, end: int, max_words: int, overlap: int) -> Iterator[tuple[int, int]]:

@@ -27,11 +27,15 @@ class Chunk:
     end: int
     audience: frozenset[str]
     lang: str
+    # The header row of the table the chunk starts inside, when its own text lacks it: a salary row
+    # means nothing without "Área | Grupo | Nivel | Salario base".
+    table_header: str = ""
 
     @property
     def citation(self) -> str:
         return " › ".join((self.doc_title, *self.heading_path)) if self.heading_path else self.doc_title
 
     def search_text(self) -> str:
-        """What the index sees: the heading path gives short passages their context."""
-        return f"{self.citation}\n{self.text}"
+        """What the index sees: the heading path (and a table's header) give short passages context."""
+        header = f"{self.table_header}\n" if self.table_header else ""
+        return f"{self.citation}\n{header}{self.text}"

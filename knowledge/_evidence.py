@@ -59,6 +59,7 @@ _CONTEXT_SENTENCES = 2  # measured: the facts of 87 of 128 answers, against 82 w
 _MAX_QUOTE_CHARS = 1000  # the sentences around the window often hold the figure asked for
 _SHORT_STEM = 4
 _LIST_ITEM = re.compile(r"[a-z]{1,3}[).]\s")
+_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|?$")
 _SHOWN = 3  # the windows an answer quotes
 
 
@@ -156,7 +157,7 @@ class EvidenceJudge:
             seen_terms.update(heading)
             # A section whose title names what was asked is the place the answer lives.
             titled = sum(w * _slot_match(slot, [], heading) for slot, w in topic) / total if total else 0.0
-            for position, (text, quote) in enumerate(_windows(hit.chunk.text)):
+            for position, (text, quote) in enumerate(_windows(hit.chunk.text, hit.chunk.table_header)):
                 terms = self._terms(text, lang, forms)
                 seen_terms.update(terms)
                 raw = [_slot_match(slot, terms, heading) for slot, _ in topic]
@@ -354,12 +355,13 @@ def _is_fragment(unit: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _windows(text: str) -> tuple[tuple[str, str], ...]:
+def _windows(text: str, table_header: str = "") -> tuple[tuple[str, str], ...]:
     """(window, quote) pairs. Windows start at every sentence and run on to a second one; list items are
     short, so a window keeps taking them until it holds enough ("Grupo A: seis meses." alone says
     little). The quote adds the sentences either side when they fit: the answer often sits beside the
-    sentence that names the topic. Cached by text: the same passages come back search after search."""
-    units = [u.strip() for block in _blocks(text) for u in _SENTENCE.split(block) if words(u)]
+    sentence that names the topic; a table row is quoted under its table's header row. Cached by text:
+    the same passages come back search after search."""
+    units, headers = _units_and_headers(_blocks(text), table_header)
     out = []
     for i in range(len(units)):
         if _is_fragment(units[i]):
@@ -373,8 +375,29 @@ def _windows(text: str) -> tuple[tuple[str, str], ...]:
             window, taken = f"{window} {unit}", taken + 1
         if len(words(window)) < 3:
             continue
-        out.append((window[:_MAX_WINDOW_CHARS], _quote(units, i, taken, window[:_MAX_WINDOW_CHARS])))
+        quote = _quote(units, i, taken, window[:_MAX_WINDOW_CHARS])
+        if headers[i] and headers[i] not in quote:
+            quote = f"{headers[i]} {quote}"
+        out.append((window[:_MAX_WINDOW_CHARS], quote))
     return tuple(out)
+
+
+def _units_and_headers(blocks: list[str], table_header: str) -> tuple[list[str], list[str]]:
+    """The sentences and table rows of a passage, each with the header row of the table it belongs to
+    ("" outside tables). `table_header`: the header of a table the passage starts inside."""
+    units: list[str] = []
+    headers: list[str] = []
+    header = table_header
+    for k, block in enumerate(blocks):
+        if not block.startswith("|"):
+            header = ""
+        elif k + 1 < len(blocks) and _TABLE_RULE.match(blocks[k + 1]):
+            header = block  # the row above |---|---| heads the table
+        for unit in _SENTENCE.split(block) if not block.startswith("|") else [block]:
+            if words(unit):
+                units.append(unit.strip())
+                headers.append(header if block.startswith("|") else "")
+    return units, headers
 
 
 def _quote(units: list[str], first: int, taken: int, window: str) -> str:

@@ -189,6 +189,7 @@ def _chunker_params(settings: KnowledgeSettings) -> dict[str, object]:
         "overlap": settings.chunk_overlap_words,
         "ann": settings.ann,
         "language": settings.default_language,
+        "table_headers": 1,  # chunks inside a table carry its header row (older snapshots re-chunk)
     }
 
 

@@ -45,3 +45,21 @@ def test_a_huge_line_is_cut_into_word_windows() -> None:
 def test_citation_joins_title_and_headings() -> None:
     chunk = chunk_document(_doc("## Travel\n\n### Per diem\n\n60 euros a day."), 100, 0)[0]
     assert chunk.citation == "Handbook › Travel › Per diem"
+
+
+def test_a_chunk_that_starts_inside_a_table_carries_the_tables_header_row() -> None:
+    header = "| Área | Grupo | Nivel | Salario base |"
+    rows = "\n".join(f"| Área {i}. | A | {i} | {19000 + i},00 € anuales brutos |" for i in range(60))
+    doc = _doc(f"## Tablas salariales\n\nImportes de 2025.\n\n{header}\n|---|---|---|---|\n{rows}\n")
+    chunks = chunk_document(doc, max_words=120, overlap_words=0)
+    assert len(chunks) >= 3
+    first, later = chunks[0], chunks[1:]
+    assert header in first.text and first.table_header == ""  # it holds the header itself
+    assert all(c.text.startswith("| Área") and c.table_header == header for c in later)
+    assert all(header in c.search_text() for c in chunks)  # the index sees what each column means
+    assert all(doc.text[c.start : c.end].strip() == c.text for c in chunks)  # spans still point at text
+
+
+def test_prose_and_a_table_with_no_header_rule_carry_no_header() -> None:
+    text = "## A\n\n| a | b |\n| c | d |\n\n" + "word " * 300
+    assert all(c.table_header == "" for c in chunk_document(_doc(text), max_words=50, overlap_words=0))
