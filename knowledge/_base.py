@@ -148,8 +148,9 @@ class KnowledgeBase:
         with self._load_lock:
             if self._index is None:
                 current = self.current_id()
-                self._index = self._load(current, fallback=True)
-                self._loaded_for = current
+                index = self._load(current, fallback=True)
+                self._calibrate(index)
+                self._index, self._loaded_for = index, current
             return self._index
 
     def refresh(self) -> bool:
