@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,16 @@ def require_shared() -> Path:
             f"shared evaluation data not found at {SHARED}: the benchmarks need ../shared beside the project"
         )
     return SHARED
+
+
+def combined_corpus(work: Path) -> Path:
+    """The combined corpus the informal sets name their gold documents in, laid out once per work folder."""
+    target = work / "combined"
+    if not target.exists():
+        subprocess.run(
+            ["bash", str(require_shared() / "combined-corpus.sh"), str(target)], check=True, stdout=2
+        )
+    return target
 
 
 def convenio(work: Path) -> tuple[Path, list[QAItem]]:

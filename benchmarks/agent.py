@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -24,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from benchmarks._corpora import SETS, SHARED, require_shared  # noqa: E402
+from benchmarks._corpora import SETS, SHARED, combined_corpus, require_shared  # noqa: E402
 from bot import Bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.evaluation import eval_groups, evaluate_answers  # noqa: E402
@@ -58,12 +57,7 @@ def _prepare(name: str, work: Path) -> tuple[Path, list[QAItem]]:
     if name in HANDBOOK:
         return sample_corpus_path(), load_qa(HANDBOOK[name])
     if name in INFORMAL:
-        corpus = work / "combined"
-        if not corpus.exists():
-            subprocess.run(
-                ["bash", str(require_shared() / "combined-corpus.sh"), str(corpus)], check=True, stdout=2
-            )
-        return corpus, [item for path in INFORMAL[name] for item in load_qa(path)]
+        return combined_corpus(work), [item for path in INFORMAL[name] for item in load_qa(path)]
     return SETS[name](work)
 
 

@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from benchmarks._corpora import require_shared  # noqa: E402
+from benchmarks._corpora import combined_corpus, convenio, require_shared  # noqa: E402
 from bot.agent._turn import _distinct  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from knowledge import KnowledgeBase, sample_corpus_path  # noqa: E402
@@ -121,11 +120,8 @@ def _corpus_path(name: str, work: Path) -> Path:
     if name == "handbook":
         return sample_corpus_path()
     if name == "convenio":
-        return require_shared() / "convenio-tic-xix-es"
-    target = work / "combined-corpus"
-    if not target.exists():
-        subprocess.run(["bash", str(require_shared() / "combined-corpus.sh"), str(target)], check=True)
-    return target
+        return convenio(work)[0]
+    return combined_corpus(work)
 
 
 def _index(name: str, work: Path) -> KnowledgeIndex:

@@ -12,7 +12,7 @@ from knowledge._text import Language, detect_language
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _WORD = re.compile(r"\S+")
-_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|?$")  # the |---|---| line under a table's header
+TABLE_RULE = re.compile(r"^\|[\s:|-]+\|?$")  # the |---|---| line under a table's header
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def table_header_before(text: str, start: int, chunk_text: str) -> str:
             break
         rows.append(line.strip())
     rows.reverse()  # the table's rows above the chunk, first to last
-    if len(rows) >= 2 and _TABLE_RULE.match(rows[1]):
+    if len(rows) >= 2 and TABLE_RULE.match(rows[1]):
         return rows[0]
     return ""
 

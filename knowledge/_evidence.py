@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import yaml
 
 from knowledge._calibration import relative
+from knowledge._chunking import TABLE_RULE
 from knowledge._gate import Gate, general_frequency, is_general_word
 from knowledge._query import SYNONYM_WEIGHT, AnalyzedQuery, Slot
-from knowledge._text import Analyzer, Language, detect_language, fold, words
+from knowledge._text import Analyzer, Language, fold, words
 
 if TYPE_CHECKING:
     from knowledge._documents import Chunk
@@ -59,7 +60,6 @@ _CONTEXT_SENTENCES = 2  # measured: the facts of 87 of 128 answers, against 82 w
 _MAX_QUOTE_CHARS = 1000  # the sentences around the window often hold the figure asked for
 _SHORT_STEM = 4
 _LIST_ITEM = re.compile(r"[a-z]{1,3}[).]\s")
-_TABLE_RULE = re.compile(r"^\|[\s:|-]+\|?$")
 _SHOWN = 3  # the windows an answer quotes
 
 
@@ -75,6 +75,7 @@ class Window:
     quote: str  # the window with the sentences either side, as the answer shows it
     points_to: tuple[Chunk, ...] = ()  # the corpus documents the window links to ("see the Travel Policy")
     slot_matches: tuple[float, ...] = ()  # how well the window speaks of each topic word of the question
+    cross: float | None = None  # its multilingual cosine with the question, for the leading windows
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,6 @@ def light_stems(analyzer: Analyzer) -> dict[Language, frozenset[str]]:
     "hola") is no sure sign of its language."""
     both = sorted(light_words()["es"] | light_words()["en"])
     return {lang: frozenset(analyzer.stem(both, lang)) for lang in ("es", "en")}
-
-
-def names_a_topic(analyzer: Analyzer, text: str) -> bool:
-    """Whether `text` names anything to look up or do: "y", "ok" or "gracias" alone name nothing."""
-    lang = detect_language(text)
-    return bool(set(analyzer.terms(text, lang)) - light_stems(analyzer)[lang])
 
 
 class EvidenceJudge:
@@ -185,17 +180,15 @@ class EvidenceJudge:
                 )
         windows.sort(key=lambda w: -w.score)
         meaning = 0.0
-        across: dict[int, float] = {}
         if similarity is not None and windows:
             head = windows[:_RERANK]
             cosines = similarity([w.text[:_MEANING_CHARS] for w in head])
-            crossed = multilingual([w.text for w in head]) if multilingual is not None else [0.0] * len(head)
+            crossed = multilingual([w.text for w in head]) if multilingual is not None else [None] * len(head)
             head = [
-                replace(w, score=w.score + _MEANING_WEIGHT * float(c) + _CROSS_WEIGHT * float(x))
+                replace(w, score=w.score + _MEANING_WEIGHT * c + _CROSS_WEIGHT * (x or 0.0), cross=x)
                 for w, c, x in zip(head, cosines, crossed, strict=True)
             ]
-            across = {id(w): float(x) for w, x in zip(head, crossed, strict=True)}
-            meaning = max((float(c) for c in cosines), default=0.0)
+            meaning = max(cosines, default=0.0)
             windows = sorted(head, key=lambda w: -w.score) + windows[_RERANK:]
         missing = tuple(
             " ".join(_own_words(slot))
@@ -208,9 +201,10 @@ class EvidenceJudge:
             lang_best: Language = "es" if chunk.lang == "es" else "en"
             place = set(self._terms(f"{chunk.citation} {chunk.text}", lang_best, forms))
         features = _features(topic, seen_terms, windows, hits, meaning, place)
-        if multilingual is not None and across:
-            features["cross_best"] = across[id(windows[0])]
-            features["cross_max"] = max(across.values())
+        crossed_windows = [w.cross for w in windows[:_RERANK] if w.cross is not None]
+        if crossed_windows:
+            features["cross_best"] = windows[0].cross or 0.0
+            features["cross_max"] = max(crossed_windows)
         if levels is None:
             return Evidence(0.0, (), tuple(windows), features)
         features.update(relative(features, levels or self._gate.default_baseline))
@@ -391,7 +385,7 @@ def _units_and_headers(blocks: list[str], table_header: str) -> tuple[list[str],
     for k, block in enumerate(blocks):
         if not block.startswith("|"):
             header = ""
-        elif k + 1 < len(blocks) and _TABLE_RULE.match(blocks[k + 1]):
+        elif k + 1 < len(blocks) and TABLE_RULE.match(blocks[k + 1]):
             header = block  # the row above |---|---| heads the table
         for unit in _SENTENCE.split(block) if not block.startswith("|") else [block]:
             if words(unit):

@@ -21,7 +21,7 @@ from bot.agent._intent import HUMAN, QUESTIONS, IntentReader, Thresholds
 from bot.agent._numbers import find_reference
 from bot.tools import EXAMPLES_KEY
 from knowledge import Language, detect_language, fold
-from knowledge._evidence import names_a_topic
+from knowledge._evidence import light_stems
 from knowledge._text import Analyzer
 
 _MIN_SCORE = 0.3  # with required arguments, which must also be found in the message
@@ -103,13 +103,16 @@ class Router:
         self._light: dict[Language, frozenset[str]] = {
             lang: frozenset(self._analyzer.stem(sorted(_NOT_A_CUE), lang)) for lang in ("es", "en")
         }
+        # the evidence's light words ("ok", "gracias"): a message of nothing else names no topic
+        self._topic_light = light_stems(self._analyzer)
 
     def wants_human(self, text: str) -> bool:
         return bool(_HUMAN.search(fold(text)))
 
     def names_nothing(self, text: str) -> bool:
         """ "ok", "y", "gracias" alone: nothing to look up, do, or hand to a person."""
-        return not names_a_topic(self._analyzer, text)
+        lang = detect_language(text)
+        return not set(self._analyzer.terms(text, lang)) - self._topic_light[lang]
 
     def asks_how(self, text: str) -> bool:
         return bool(_HOW_TO.search(fold(text)))
