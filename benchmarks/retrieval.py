@@ -1,6 +1,8 @@
 """Retrieval quality and search latency on the shared question sets (same path as `backoffice eval`).
 
-Usage: python -m benchmarks.retrieval [--only NAME] [--json]
+The shared informal questions are searched over the combined corpus they were written for.
+
+Usage: python -m benchmarks.retrieval [--only NAME] [--runtime onnx|torch] [--json]
 """
 
 from __future__ import annotations
@@ -16,27 +18,35 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from benchmarks._corpora import SETS  # noqa: E402
+from benchmarks._corpora import SETS, combined_corpus, require_shared  # noqa: E402
 from knowledge import KnowledgeBase, KnowledgeSettings  # noqa: E402
-from knowledge._evaluation import evaluate_retrieval  # noqa: E402
+from knowledge._evaluation import QAItem, evaluate_retrieval, load_qa  # noqa: E402
+
+
+def informal(work: Path) -> tuple[Path, list[QAItem]]:
+    return combined_corpus(work), load_qa(require_shared() / "qa" / "informal-qa.jsonl")
+
+
+RETRIEVAL_SETS = {**SETS, "informal-qa (combined corpus)": informal}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=sorted(SETS))
+    parser.add_argument("--only", choices=sorted(RETRIEVAL_SETS))
+    parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx", help="how the model runs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = {}
     embedder = None
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         work = Path(tmp)
-        for name, prepare in SETS.items():
+        for name, prepare in RETRIEVAL_SETS.items():
             if args.only and name != args.only:
                 continue
             corpus, items = prepare(work)
             kb = KnowledgeBase(
                 work / f"home-{name}",
-                KnowledgeSettings(source=corpus),
+                KnowledgeSettings(source=corpus, embedding_runtime=args.runtime),
                 (lambda e=embedder: e) if embedder else None,
             )
             report = kb.reindex()
