@@ -42,10 +42,7 @@ class OnnxExportError(Exception):
 
 def model_cache_dir(configured: Path | None) -> Path:
     """Where exported models live: the configured folder, else the user's cache folder."""
-    if configured is not None:
-        return configured
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "backoffice" / "models"
+    return configured if configured is not None else Path.home() / ".cache" / "backoffice" / "models"
 
 
 def exported_model(model_dir: Path, cache: Path) -> Path:
