@@ -132,11 +132,14 @@ class AgentSurface:
         """Remember a workspace that refuses the surface (auto); a passing failure only costs this call."""
         error = _error(exc)
         refused = exc is None or error in _REFUSALS or _status(exc) == 404
-        if refused and self.mode == "auto" and team not in self._refused_at:
-            log.info("Slack workspace %s does not offer the agent surface (%s): plain messages", team, error)
-            self._refused_at[team] = time.monotonic()
-        else:
-            log.warning("a Slack agent call failed for this turn (%s); it goes on without it", error)
+        if refused and self.mode == "auto":
+            if team not in self._refused_at:  # turns already under way may be refused after the first
+                log.info(
+                    "Slack workspace %s does not offer the agent surface (%s): plain messages", team, error
+                )
+                self._refused_at[team] = time.monotonic()
+            return
+        log.warning("a Slack agent call failed for this turn (%s); it goes on without it", error)
 
 
 def _error(exc: Exception | None) -> str:

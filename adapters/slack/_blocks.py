@@ -94,9 +94,10 @@ def feedback_block(turn_id: int, lang: str) -> dict[str, Any]:
 
 
 def native_vote(value: str) -> tuple[str, str]:
-    """A native feedback click's (button kind, turn id); an unknown kind is left for the relay to refuse."""
+    """A native feedback click's (vote, turn id). It can only ever be a vote: anything else comes back
+    as no kind at all, which the relay answers as a button that does nothing."""
     kind, _, turn = value.partition(":")
-    return kind, turn
+    return (kind, turn) if kind in _NATIVE_KINDS else ("", value)
 
 
 def fallback_text(reply: Reply) -> str:

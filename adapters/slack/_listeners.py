@@ -183,7 +183,7 @@ class SlackListeners:
         )
         answer = await self.relay.press(press)
         ts = str(message.get("ts", ""))
-        if native and kind in _VOTES and answer.show == Visibility.PRESSER:
+        if native and kind in _VOTES and value.isdigit():
             return  # stored; Slack marks the chosen thumb itself
         if answer.show == Visibility.PRESSER:
             await self.poster.ephemeral(channel, user, answer.reply.text)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -15,6 +17,7 @@ from sqlmodel import select
 from adapters.slack._blocks import final_blocks, stream_parts
 from bot import Button, ButtonKind, Citation, Outcome, Reply
 from bot.audit import entries
+from bot.digest import compute_digest, iso_week
 from bot.store import Feedback
 from knowledge.testing import HashingEmbedding
 from tests.fakes.slack_api import fake_slack
@@ -100,6 +103,9 @@ async def test_prompts_status_stream_and_native_feedback_in_order(agent: SlackEn
     audited = [e for e in entries(agent.bot.db, "slack:W222") if e.event == "feedback"]
     assert [e.arguments for e in audited] == [{"turn_id": turn_id, "value": 1}]
     assert agent.fake.named("chat.postEphemeral") == []  # Slack marks the chosen thumb itself
+    zone = ZoneInfo("UTC")
+    digest = compute_digest(agent.bot.db, iso_week(datetime.now(zone).date()), zone)
+    assert (digest.now.thumbs_up, digest.now.confirmed) == (1, 1)  # the weekly digest counts it
 
 
 async def test_spanish_status_and_prompts_from_what_was_asked(agent: SlackEnv) -> None:
@@ -277,3 +283,12 @@ def test_a_suggestion_keeps_its_two_buttons_beside_slacks_feedback() -> None:
         "feedback_up:7",
         "feedback_down:7",
     )
+
+
+@pytest.mark.parametrize("value", ["feedback_up:not-a-turn", "confirm:1", ""])
+async def test_a_malformed_native_vote_is_told_and_stores_nothing(agent: SlackEnv, value: str) -> None:
+    await _feedback_click(agent, value)
+    (told,) = await agent.fake.wait_for("chat.postEphemeral")
+    assert told["user"] == "W222" and "no longer does anything" in told["text"]
+    with agent.bot.db.session() as s:
+        assert s.exec(select(Feedback)).all() == []
