@@ -103,7 +103,10 @@ class AgentSurface:
             recipient_team_id=team,
             recipient_user_id=user,
         )
-        first, *rest = stream_parts(reply, self.docs_url)
+        parts = stream_parts(reply, self.docs_url)
+        if not parts:
+            return False  # nothing to stream
+        first, *rest = parts
         try:
             await stream.append(markdown_text=first)
         except _FAILURES as exc:
@@ -115,7 +118,7 @@ class AgentSurface:
         try:
             for part in rest:
                 await stream.append(markdown_text=part)
-            await stream.stop(blocks=final_blocks(reply))
+            await stream.stop(blocks=final_blocks(reply) or None)  # Slack refuses an empty list
         except _FAILURES as exc:
             raise StreamBroken(stream.ts, exc) from exc
         return True

@@ -51,7 +51,7 @@ def stream_parts(reply: Reply, source_url: str = "") -> list[str]:
             for n, c in enumerate(reply.citations, 1)
         ]
         parts.append(f"\n\n**{messages.say('sources_header', reply.lang)}**\n" + "\n".join(lines))
-    return [piece for part in parts for piece in _pieces(part)]
+    return [piece for part in parts if part.strip() for piece in _pieces(part)]
 
 
 def _pieces(part: str) -> list[str]:

@@ -194,6 +194,14 @@ async def test_a_suggestion_and_a_proposal_bring_their_buttons_with_the_last_chu
     assert update["ts"] == stop["ts"] and "Ticket #1 opened with it" in update["text"]
 
 
+async def test_a_hand_over_streams_without_buttons_and_the_case_is_announced(agent: SlackEnv) -> None:
+    await agent.event(_dm("I want to talk to a human about my gym membership", "EvH1"))
+    (stop,) = await agent.fake.wait_for("chat.stopStream")
+    assert "blocks" not in stop and "case #1" in agent.fake.streamed(stop["ts"])
+    announced = await agent.fake.wait_for("chat.postMessage")
+    assert [c["channel"] for c in announced] == ["CHUMAN"]
+
+
 async def test_the_context_changing_is_acknowledged_and_nothing_is_sent(agent: SlackEnv) -> None:
     assert (await agent.event(_local("app_context_changed.slack-docs.json"))).status == 200
     await asyncio.sleep(0.2)
@@ -270,6 +278,7 @@ def test_a_streamed_answer_leads_with_the_quote_and_ends_with_linked_sources() -
     ]
     long = stream_parts(Reply(text="word " * 5000))
     assert len(long) == 3 and all(len(p) <= 12_000 for p in long)
+    assert stream_parts(Reply(text="")) == []  # nothing to stream: the reply goes as a message
 
 
 def test_a_suggestion_keeps_its_two_buttons_beside_slacks_feedback() -> None:
