@@ -12,8 +12,7 @@ import logging
 import time
 from typing import Any, Literal
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack._blocks import final_blocks, stream_parts
@@ -40,7 +39,6 @@ _REFUSALS = frozenset(
     }
 )
 _ASK_AGAIN_AFTER_S = 3600.0
-_FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError)
 
 
 class StreamBroken(Exception):
@@ -108,8 +106,9 @@ class AgentSurface:
             return False  # nothing to stream
         first, *rest = parts
         try:
+            blocks = final_blocks(reply) or None  # Slack refuses an empty list
             await stream.append(markdown_text=first)
-        except _FAILURES as exc:
+        except Exception as exc:  # refused, rate limited, the network…: nothing shows yet
             self._note(team, exc)
             return False
         if not stream.ts:  # a stream Slack did not open: nothing was shown
@@ -118,15 +117,16 @@ class AgentSurface:
         try:
             for part in rest:
                 await stream.append(markdown_text=part)
-            await stream.stop(blocks=final_blocks(reply) or None)  # Slack refuses an empty list
-        except _FAILURES as exc:
+            await stream.stop(blocks=blocks)
+        except Exception as exc:  # part of the answer shows: it is completed in place
             raise StreamBroken(stream.ts, exc) from exc
         return True
 
     async def _call(self, team: str, method: Any, **args: Any) -> bool:
+        """The call's success; whatever goes wrong, the turn goes on without it."""
         try:
             await method(**args)
-        except _FAILURES as exc:
+        except Exception as exc:  # refused, rate limited, the network…
             self._note(team, exc)
             return False
         return True

@@ -29,8 +29,8 @@ class Call:
 class FakeSlack:
     auth_test: dict[str, Any]
     calls: list[Call] = field(default_factory=list)
-    # method -> queued failures, each (HTTP status, JSON body, headers); consumed one per call
-    failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = field(default_factory=dict)
+    # method -> queued failures, each (HTTP status, JSON body or an HTML page, headers); one per call
+    failures: dict[str, list[tuple[int, dict[str, Any] | str, dict[str, str]]]] = field(default_factory=dict)
     url: str = ""
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)  # sent to a Socket Mode client
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -47,10 +47,10 @@ class FakeSlack:
         limited = (429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after_s)})
         self.failures.setdefault(method, []).extend([limited] * times)
 
-    def break_down(self, method: str, status: int = 503, times: int = 1) -> None:
-        """Slack's own trouble: a 5xx."""
-        broken = (status, {"ok": False, "error": "service_unavailable"}, {})
-        self.failures.setdefault(method, []).extend([broken] * times)
+    def break_down(self, method: str, status: int = 503, times: int = 1, page: str = "") -> None:
+        """Slack's own trouble: a 5xx, with Slack's error or (`page`) a gateway's HTML page."""
+        body: dict[str, Any] | str = page or {"ok": False, "error": "service_unavailable"}
+        self.failures.setdefault(method, []).extend([(status, body, {})] * times)
 
     def named(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -77,6 +77,8 @@ class FakeSlack:
         queued = self.failures.get(method)
         if queued:
             status, body, headers = queued.pop(0)
+            if isinstance(body, str):  # what a proxy in front of Slack answers: not JSON at all
+                return web.Response(text=body, status=status, headers=headers, content_type="text/html")
             return web.json_response(body, status=status, headers=headers)
         return web.json_response(self._answer(method, args))
 

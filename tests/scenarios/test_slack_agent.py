@@ -182,6 +182,18 @@ async def test_without_a_status_the_reaction_shows_and_the_answer_still_streams(
     assert len(agent.fake.named("reactions.add")) == 1 and len(agent.fake.named("reactions.remove")) == 1
 
 
+async def test_a_gateway_page_instead_of_slacks_answer_costs_the_surface_not_the_reply(
+    agent: SlackEnv,
+) -> None:
+    page = "<html><body>502 Bad Gateway</body></html>"
+    for method in ("assistant.threads.setStatus", "chat.startStream"):
+        agent.fake.break_down(method, 502, page=page)
+    await agent.event(_dm("How many vacation days do I get?", "EvGw"))
+    (posted,) = await agent.fake.wait_for("chat.postMessage")
+    assert "25 working days" in posted["text"] and len(agent.fake.named("reactions.add")) == 1
+    assert agent.adapter.agent.offered("T111")  # a passing failure: the next turn tries again
+
+
 async def test_a_suggestion_and_a_proposal_bring_their_buttons_with_the_last_chunk(agent: SlackEnv) -> None:
     await agent.event(_dm("Open an IT ticket: the VPN drops every hour", "EvT1"))
     (stop,) = await agent.fake.wait_for("chat.stopStream")
