@@ -75,7 +75,7 @@ class SlackPoster:
     async def react(self, method: str, channel: str, ts: str) -> None:
         try:
             await getattr(self.client, method)(channel=channel, timestamp=ts, name=_WORKING)
-        except SlackApiError as exc:  # the indicator is a courtesy; the answer must not depend on it
+        except Exception as exc:  # the indicator is a courtesy; the answer must not depend on it
             log.debug("%s failed: %s", method, exc)
 
     # --- the relay's port (bot.relay.CasePort) ------------------------------------------------------------

@@ -77,6 +77,7 @@ class SlackListeners:
     async def on_mention(
         self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
     ) -> None:
+        self.turns.hold()  # accepted: a stopping worker finishes it, even while the relay reads below
         # The same message also arrives as a `message` event, which relays it when it belongs to a case.
         # The relay reads the database: off the loop, which must keep acknowledging other requests.
         if await asyncio.to_thread(self.relay.peek, self._thread_message(event, context)) == Route.ANSWER:
@@ -85,6 +86,7 @@ class SlackListeners:
     async def on_message(
         self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any
     ) -> None:
+        self.turns.hold()  # accepted: a stopping worker finishes it, relayed or answered
         route = await asyncio.to_thread(self.relay.route, self._thread_message(event, context))
         if route == Route.RELAYED:
             self.wake_outbox()
@@ -104,7 +106,6 @@ class SlackListeners:
         )
 
     async def _answer(self, event: dict[str, Any], body: dict[str, Any], context: Any, request: Any) -> None:
-        self.turns.hold()  # accepted: a stopping worker answers it before it exits
         message = to_incoming(event, body, context.bot_user_id or "")
         ts = str(event.get("ts", ""))
         # The agent surface belongs to the app's own conversation; a mention in a channel gets a message.
