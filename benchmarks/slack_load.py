@@ -1,9 +1,14 @@
 """Slack under load, served as `backoffice serve` composes it: start-up until /readyz, the first answer
 after it, then 200 signed events over loopback, 25 at a time, 30 % of them delivered again as Slack's
-retries. Measures the acknowledgement latency (Slack's limit is 3 s) and checks every event is answered
-exactly once. The bot runs with the real embedding model and the offline agent.
+retries. Measures the acknowledgement latency (Slack's limit is 3 s), what the asker sees after sending
+(the status line or 👀, the first streamed chunk, the whole answer; p50/p95) and checks every event is
+answered exactly once. The bot runs with the real embedding model and the offline agent.
 
-Usage: python -m benchmarks.slack_load [--events N] [--concurrency C] [--retries SHARE]
+By default the workspace offers Slack's AI surface (status, streamed answers); `--plain` runs it as one
+without it (👀 and one message per answer). `--paced` sends each event once the previous one is
+answered: what one person sees on an idle server, rather than in a burst.
+
+Usage: python -m benchmarks.slack_load [--events N] [--concurrency C] [--retries SHARE] [--plain] [--paced]
 """
 
 from __future__ import annotations
@@ -42,11 +47,11 @@ QUESTIONS = [
 ]
 
 
-async def run(events: int, concurrency: int, retry_share: float) -> None:
+async def run(events: int, concurrency: int, retry_share: float, agent: bool, paced: bool) -> None:
     shared = require_shared()
     auth = json.loads((shared / "slack-payloads" / "web_api" / "auth.test.bot.json").read_text())
     template = json.loads((shared / "slack-payloads" / "events" / "message_im.bolt-python.json").read_text())
-    async with fake_slack(auth) as fake:
+    async with fake_slack(auth, agent=agent) as fake:
         with tempfile.TemporaryDirectory(prefix="bench-slack-") as home:
             settings = load_settings(
                 None,
@@ -73,12 +78,13 @@ async def run(events: int, concurrency: int, retry_share: float) -> None:
                 first = _event(template, "EvFirst", QUESTIONS[0], "DFIRST", 999_999)
                 asked = time.perf_counter()
                 await _post(session, url, verifier, first, None)
-                while not fake.named("chat.postMessage"):
+                while not _answers(fake):
                     await asyncio.sleep(0.01)
                 first_answer_s = time.perf_counter() - asked
                 print(f"start-up: ready in {ready_s:.1f} s; first answer {first_answer_s:.2f} s after that")
                 fake.calls.clear()
-                await _load(session, url, verifier, fake, template, events, concurrency, retry_share)
+                load = (events, 1 if paced else concurrency, retry_share, paced)
+                await _load(session, url, verifier, fake, template, *load)
             await server.close()
             await bot.aclose()
 
@@ -116,33 +122,37 @@ async def _load(
     events: int,
     concurrency: int,
     retry_share: float,
+    paced: bool,
 ) -> None:
-    deliveries: list[tuple[str, int | None]] = []
+    deliveries: list[tuple[str, str, int | None]] = []
     for n in range(events):
         body = _event(template, f"EvBench{n}", QUESTIONS[n % len(QUESTIONS)], f"D{n}", n)
-        deliveries.append((body, None))
+        deliveries.append((f"D{n}", body, None))
         if int((n + 1) * retry_share) > int(n * retry_share):  # an even spread of `retry_share` of them
-            deliveries.append((body, 1))  # Slack's retry of the same event, often while it is in flight
+            deliveries.append((f"D{n}", body, 1))  # Slack's retry of the same event, often while in flight
     acks: list[float] = []
+    sent_at: dict[str, float] = {}  # channel -> when its event was first sent (the fake's clock)
     statuses: Counter[int] = Counter()
     gate = asyncio.Semaphore(concurrency)
 
-    async def send(body: str, retry: int | None) -> None:
+    async def send(channel: str, body: str, retry: int | None) -> None:
         async with gate:
-            sent_at = time.perf_counter()
+            sent_at.setdefault(channel, time.monotonic())
+            started = time.perf_counter()
             statuses[await _post(session, url, verifier, body, retry)] += 1
-            acks.append((time.perf_counter() - sent_at) * 1000)
+            acks.append((time.perf_counter() - started) * 1000)
+            while paced and channel not in {c["channel"] for c in _answers(fake)}:
+                await asyncio.sleep(0.005)
 
     started = time.perf_counter()
-    await asyncio.gather(*(send(body, retry) for body, retry in deliveries))
+    await asyncio.gather(*(send(channel, body, retry) for channel, body, retry in deliveries))
     sent = time.perf_counter() - started
     deadline = time.monotonic() + 300
-    while len(fake.named("chat.postMessage")) < events and time.monotonic() < deadline:
+    while len(_answers(fake)) < events and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     answered = time.perf_counter() - started
     await asyncio.sleep(2)  # late duplicates would show up now
-    per_channel = Counter(c["channel"] for c in fake.named("chat.postMessage"))
-    indicators = Counter(c["timestamp"] for c in fake.named("reactions.add"))
+    per_channel = Counter(c["channel"] for c in _answers(fake))
     print(f"deliveries: {len(deliveries)} ({len(deliveries) - events} retries), statuses {dict(statuses)}")
     print(
         f"ack latency: p50 {percentile(acks, 50):.1f} ms, p99 {percentile(acks, 99):.1f} ms, "
@@ -152,7 +162,38 @@ async def _load(
     print(
         f"answered: {len(per_channel)}/{events} events, exactly once: {once}; all answers in {answered:.1f} s"
     )
-    print(f"working indicator: added {sum(indicators.values())} times for {events} events")
+    streams = Counter(c["channel"] for c in fake.named("chat.startStream"))
+    twice = sum(1 for n in streams.values() if n > 1)
+    print(f"streams started: {sum(streams.values())} for {len(streams)} events, {twice} started twice")
+    seen = [
+        ("status line", "assistant.threads.setStatus", "channel_id"),
+        ("working indicator (👀)", "reactions.add", "channel"),
+        ("first streamed chunk", "chat.startStream", "channel"),
+        ("whole answer (stream stopped)", "chat.stopStream", "channel"),
+        ("whole answer (message posted)", "chat.postMessage", "channel"),
+    ]
+    for label, method, key in seen:
+        waits = _after_sending(fake, sent_at, method, key)
+        if waits:
+            print(
+                f"{label}: {len(waits)} events, after sending p50 {percentile(waits, 50):.0f} ms, "
+                f"p95 {percentile(waits, 95):.0f} ms"
+            )
+
+
+def _answers(fake: Any) -> list[dict[str, Any]]:
+    """One per answer: a posted message, or a stream once it is stopped (the whole answer shows)."""
+    return [*fake.named("chat.postMessage"), *fake.named("chat.stopStream")]
+
+
+def _after_sending(fake: Any, sent_at: dict[str, float], method: str, key: str) -> list[float]:
+    """Milliseconds from each event's first delivery to the first `method` call for its channel."""
+    first: dict[str, float] = {}
+    for call in fake.calls:
+        channel = str(call.args.get(key, ""))
+        if call.method == method and channel in sent_at and channel not in first:
+            first[channel] = (call.at - sent_at[channel]) * 1000
+    return list(first.values())
 
 
 def main() -> None:
@@ -160,8 +201,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=25)
     parser.add_argument("--retries", type=float, default=0.3, help="share of events delivered twice")
+    parser.add_argument("--plain", action="store_true", help="a workspace without Slack's AI surface")
+    parser.add_argument(
+        "--paced", action="store_true", help="one event at a time, each after the last answer"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.events, args.concurrency, args.retries))
+    asyncio.run(run(args.events, args.concurrency, args.retries, agent=not args.plain, paced=args.paced))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from llama_index.core.agent.workflow import AgentOutput, FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import BaseTool
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import audit, escalation, messages
 from bot._confirmations import Confirmations
@@ -138,9 +138,21 @@ class Bot:
             log_turn(message.platform, reply, seconds)
             return reply
 
+    def language_of(self, message: IncomingMessage) -> Language:
+        """The language the reply to `message` will be in (so an adapter can say it is working in it)."""
+        return detect_language(message.text.strip(), self._default_lang(message))
+
+    def usual_language(self, platform: str, user_id: str) -> str:
+        """The language of the person's latest question; the company's for someone new."""
+        with self.db.session() as s:
+            latest = s.exec(
+                select(Turn.lang).where(Turn.user_id == f"{platform}:{user_id}").order_by(col(Turn.id).desc())
+            ).first()
+        return latest or self.settings.language
+
     async def _ahandle(self, message: IncomingMessage, started: float) -> Reply | None:
         text = message.text.strip()
-        lang: Language = detect_language(text, self._default_lang(message))
+        lang = self.language_of(message)
         try:
             # A retry is recognised before anything else, so even an empty message is answered once.
             if message.event_id and not self.turns.first_delivery(message):

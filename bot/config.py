@@ -94,6 +94,9 @@ class SlackSettings(BaseModel):
     human_channel: str = ""  # channel id where cases are posted for the human team
     digest_channel: str = ""  # channel id for the managers' weekly digest
     docs_url: str = ""  # where the norms can be browsed, for citation links
+    # Slack's AI surface (status while working, streamed answers, native feedback, suggested prompts):
+    # auto tries it and keeps to plain messages in a workspace that refuses it (no paid plan, no scope)
+    agent_view: Literal["auto", "on", "off"] = "auto"
     api_url: str = "https://slack.com/api/"
     path: str = "/slack/events"
 

@@ -406,6 +406,28 @@ _USER: dict[str, dict[str, str]] = {
     "digest_chart_week": {"es": "Semana {week}", "en": "Week {week}"},
     # --- what adapters show around a reply -------------------------------------------------------------
     "sources_header": {"es": "Fuentes:", "en": "Sources:"},
+    "working_status": {"es": "Buscando en la normativa…", "en": "Searching the norms…"},
+    "working_reading": {"es": "Leyendo los artículos que he encontrado…", "en": "Reading what I found…"},
+    "working_writing": {"es": "Preparando la respuesta…", "en": "Putting the answer together…"},
+    "feedback_native_up": {"es": "Útil", "en": "Helpful"},
+    "feedback_native_down": {"es": "No me sirve", "en": "Not helpful"},
+    # --- suggested prompts when the agent opens (at most four) ------------------------------------------
+    "prompts_title": {"es": "¿En qué te ayudo?", "en": "How can I help?"},
+    "prompt_topic": {
+        "es": "¿Qué dice la normativa sobre «{topic}»?",
+        "en": "What do the norms say about “{topic}”?",
+    },
+    "prompt_vacation_title": {"es": "Vacaciones", "en": "Vacation"},
+    "prompt_vacation": {"es": "¿Cuántos días de vacaciones tengo?", "en": "How many vacation days do I get?"},
+    "prompt_per_diem_title": {"es": "Dietas de viaje", "en": "Travel per diem"},
+    "prompt_per_diem": {
+        "es": "¿Cuánto es la dieta si viajo?",
+        "en": "How much is the per diem when I travel?",
+    },
+    "prompt_time_off_title": {"es": "Pedir días libres", "en": "Request time off"},
+    "prompt_time_off": {"es": "¿Cómo pido días libres?", "en": "How do I request time off?"},
+    "prompt_tickets_title": {"es": "Mis tickets", "en": "My tickets"},
+    "prompt_tickets": {"es": "¿Qué tickets tengo abiertos?", "en": "What tickets do I have open?"},
 }
 
 

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters._outbox import OutboxWorker
 from adapters._turns import TurnRunner
+from adapters.slack._agent import AgentSurface
 from adapters.slack._blocks import split_text
 from adapters.slack._delivery import SlackPoster, retry_after
 from adapters.slack._listeners import SlackListeners
@@ -53,11 +54,15 @@ class SlackAdapter:
             raise_error_for_unhandled_request=True,  # our handler logs it without the body
         )
         self.poster = SlackPoster(self.client, bot.db, settings.human_channel, settings.docs_url)
+        # The agent surface has its own client, which retries nothing: when a status or a stream fails,
+        # the reply goes out at once as a plain message (with its own rate limit) instead of waiting.
+        agent_client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url, retry_handlers=[])
+        self.agent = AgentSurface(agent_client, settings.agent_view, settings.docs_url)
         self.relay = Relay(bot, PLATFORM, settings.human_channel)
         self.outbox = OutboxWorker(bot.db, PLATFORM, self._send, retry_after)
         self.turns = TurnRunner("slack-turns", bot.settings.server.max_turns_in_flight)
         SlackListeners(
-            bot, self.relay, self.poster, self.outbox.wake, self.turns, language=language
+            bot, self.relay, self.poster, self.outbox.wake, self.turns, self.agent, language=language
         ).register(self.app)
 
     # --- transport ------------------------------------------------------------------------------------

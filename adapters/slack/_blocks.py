@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import Button, ButtonKind, Reply, messages
+from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
+
+from bot import Button, ButtonKind, Outcome, Reply, messages
 from bot.relay import CaseAction
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_TEXT = 40_000
 _SECTION_BUDGET = 2900  # room for the continuation mark
+_STREAM_BUDGET = 11_900  # a streamed chunk's markdown may hold 12,000 characters
+NATIVE_FEEDBACK = "feedback"  # the action id of Slack's own 👍/👎 under an agent's answer
+_NATIVE_KINDS = (ButtonKind.FEEDBACK_UP, ButtonKind.FEEDBACK_DOWN)
 
 
 def reply_blocks(reply: Reply, source_url: str = "") -> list[dict[str, Any]]:
@@ -33,6 +38,66 @@ def reply_blocks(reply: Reply, source_url: str = "") -> list[dict[str, Any]]:
         keep.append(blocks[-1])
         blocks = keep
     return blocks
+
+
+def stream_parts(reply: Reply, source_url: str = "") -> list[str]:
+    """The reply as streamed Markdown: up to the first quote, then a paragraph a part, the sources last."""
+    paragraphs = reply.text.split("\n\n")
+    lead = next((n for n, p in enumerate(paragraphs) if p.startswith(">")), 0) + 1
+    parts = ["\n\n".join(paragraphs[:lead]), *("\n\n" + p for p in paragraphs[lead:])]
+    if reply.citations:
+        lines = [
+            f"[{n}] {' › '.join((c.title, *c.section))} — {_markdown_link(c.source, source_url)}"
+            for n, c in enumerate(reply.citations, 1)
+        ]
+        parts.append(f"\n\n**{messages.say('sources_header', reply.lang)}**\n" + "\n".join(lines))
+    return [piece for part in parts if part.strip() for piece in _pieces(part)]
+
+
+def _pieces(part: str) -> list[str]:
+    return [part] if len(part) <= _STREAM_BUDGET else split_text(part, _STREAM_BUDGET)
+
+
+def final_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """What closes a streamed answer: its buttons (confirm, a suggestion's two, a person) and, under an
+    answer or a suggestion, Slack's own feedback buttons in place of ours."""
+    native = reply.turn_id is not None and reply.outcome in (Outcome.ANSWERED, Outcome.SUGGESTED)
+    # a suggestion keeps its "yes, that helps": it answers the suggestion, not the vote
+    replaced = native and reply.outcome == Outcome.ANSWERED
+    kept = [b for b in reply.buttons if not (replaced and b.kind in _NATIVE_KINDS)]
+    blocks: list[dict[str, Any]] = []
+    if kept:
+        blocks.append(
+            {"type": "actions", "block_id": "reply_actions", "elements": [_button(b) for b in kept]}
+        )
+    if native:
+        blocks.append(feedback_block(reply.turn_id or 0, reply.lang))
+    return blocks
+
+
+def feedback_block(turn_id: int, lang: str) -> dict[str, Any]:
+    """Slack's 👍/👎; each button's value names the vote and the turn, like our own buttons do."""
+    element = FeedbackButtonsElement(
+        action_id=NATIVE_FEEDBACK,
+        positive_button=FeedbackButtonObject(
+            text="👍",
+            accessibility_label=messages.say("feedback_native_up", lang),
+            value=f"{ButtonKind.FEEDBACK_UP}:{turn_id}",
+        ),
+        negative_button=FeedbackButtonObject(
+            text="👎",
+            accessibility_label=messages.say("feedback_native_down", lang),
+            value=f"{ButtonKind.FEEDBACK_DOWN}:{turn_id}",
+        ),
+    )
+    return ContextActionsBlock(block_id=f"feedback_{turn_id}", elements=[element]).to_dict()
+
+
+def native_vote(value: str) -> tuple[str, str]:
+    """A native feedback click's (vote, turn id). It can only ever be a vote: anything else comes back
+    as no kind at all, which the relay answers as a button that does nothing."""
+    kind, _, turn = value.partition(":")
+    return (kind, turn) if kind in _NATIVE_KINDS else ("", value)
 
 
 def fallback_text(reply: Reply) -> str:
@@ -84,6 +149,13 @@ def _button(button: Button) -> dict[str, Any]:
     elif button.kind == ButtonKind.CANCEL:
         element["style"] = "danger"
     return element
+
+
+def _markdown_link(source: str, base_url: str) -> str:
+    url = source if source.startswith(("http://", "https://")) else ""
+    if not url and base_url:
+        url = f"{base_url.rstrip('/')}/{source}"
+    return f"[{source}]({url})" if url else f"`{source}`"
 
 
 def _link(source: str, base_url: str) -> str:

@@ -27,17 +27,33 @@ class SlackPoster:
 
     async def deliver(self, channel: str, thread_ts: str, reply: Reply) -> None:
         """Post the reply in the thread; if Slack cannot take it now, keep it in the outbox."""
-        payload: dict[str, Any] = {
-            "channel": channel,
-            "thread_ts": thread_ts,
-            "text": fallback_text(reply),
-            "blocks": reply_blocks(reply, self.docs_url),
-        }
+        payload = self._post(channel, thread_ts, reply)
         try:
             await self.client.chat_postMessage(**payload)
         except Exception as exc:  # network, rate limit past retries, channel_not_found…
             log.warning("reply to %s kept for retry: %s", channel, exc)
             self._keep(payload, retry_after(exc))
+
+    async def finish(self, channel: str, thread_ts: str, ts: str, reply: Reply) -> None:
+        """A stream that broke half way becomes the whole reply, in place (nothing shows twice); if even
+        that fails, the reply is kept for the thread (nothing is lost)."""
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=fallback_text(reply), blocks=reply_blocks(reply, self.docs_url)
+            )
+        except Exception as exc:  # network, rate limit past retries, message_not_found…
+            log.warning(
+                "the broken stream %s/%s could not be completed; the reply is kept: %s", channel, ts, exc
+            )
+            self._keep(self._post(channel, thread_ts, reply), retry_after(exc))
+
+    def _post(self, channel: str, thread_ts: str, reply: Reply) -> dict[str, Any]:
+        return {
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "text": fallback_text(reply),
+            "blocks": reply_blocks(reply, self.docs_url),
+        }
 
     def _keep(self, post: dict[str, Any], delay_s: float | None = None) -> None:
         queue.enqueue(self.db, PLATFORM_MESSAGE, {"platform": PLATFORM, "post": post}, delay_s=delay_s)
@@ -59,7 +75,7 @@ class SlackPoster:
     async def react(self, method: str, channel: str, ts: str) -> None:
         try:
             await getattr(self.client, method)(channel=channel, timestamp=ts, name=_WORKING)
-        except SlackApiError as exc:  # the indicator is a courtesy; the answer must not depend on it
+        except Exception as exc:  # the indicator is a courtesy; the answer must not depend on it
             log.debug("%s failed: %s", method, exc)
 
     # --- the relay's port (bot.relay.CasePort) ------------------------------------------------------------

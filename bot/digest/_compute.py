@@ -16,7 +16,16 @@ from sqlmodel import col, select
 
 from bot.store import Case, CaseMessage, Database, Feedback, Turn
 
-__all__ = ["Digest", "Gap", "Headline", "compute_digest", "iso_week", "last_week", "week_bounds"]
+__all__ = [
+    "Digest",
+    "Gap",
+    "Headline",
+    "compute_digest",
+    "iso_week",
+    "last_week",
+    "recent_topics",
+    "week_bounds",
+]
 
 _MAX_GAP_WORDINGS = 300
 RESOLVED_OUTCOMES = frozenset({"answered", "action_done"})
@@ -133,7 +142,7 @@ def compute_digest(
         previous=_headline(db, previous_rows, previous_votes, start - timedelta(days=7), start),
     )
     digest.by_platform = dict(Counter(r.platform for r in rows).most_common())
-    digest.by_topic = Counter(_topic(r) for r in rows if _topic(r)).most_common(8)
+    digest.by_topic = _top_topics(rows, 8)
     _escalations(db, digest, start, end, now or datetime.now(UTC), stale_after_days)
     unanswered = [r.id for r in rows if _unanswered(r, min_confidence)]
     worst = _worst(rows, votes)
@@ -244,6 +253,19 @@ def _public_sources(citations: list[dict[str, Any]]) -> list[str]:
 
 def _topic(row: _Row) -> str:
     return row.tool or row.topic
+
+
+def _top_topics(rows: list[_Row], limit: int) -> list[tuple[str, int]]:
+    return Counter(_topic(r) for r in rows if _topic(r)).most_common(limit)
+
+
+def recent_topics(
+    db: Database, since: datetime, until: datetime, limit: int = 8, *, tools: bool = True
+) -> list[tuple[str, int]]:
+    """The digest's topics over any span, most asked first: a document area (`Title › Section`, public
+    documents only) or, unless `tools` is false, the tool used."""
+    rows = _turns(db, since, until)
+    return _top_topics(rows if tools else [r for r in rows if not r.tool], limit)
 
 
 def _unanswered(row: _Row, min_confidence: float) -> bool:

@@ -4,6 +4,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,15 @@ class SlackEnv:
         return await self.form({"payload": json.dumps(body)}, **kwargs)
 
 
-@pytest.fixture
-async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> AsyncIterator[SlackEnv]:
-    async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
+@asynccontextmanager
+async def slack_env(
+    home: Path, corpus: Path, embedder: HashingEmbedding, *, agent: bool = False, **slack: Any
+) -> AsyncIterator[SlackEnv]:
+    """The adapter over HTTP against the fake Web API; `agent`: whether the workspace offers Slack's AI
+    surface (status, streaming, suggested prompts)."""
+    async with fake_slack(payload("web_api", "auth.test.bot.json"), agent=agent) as fake:
         settings = make_settings(
-            tmp_path / "home",
+            home,
             corpus,
             groups=GROUPS,
             slack={
@@ -75,6 +80,7 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
                 "api_url": fake.url + "api/",
                 "human_channel": "CHUMAN",
                 "digest_channel": "CMANAGERS",
+                **slack,
             },
         )
         bot = bot_over(settings, embedder)
@@ -82,3 +88,26 @@ async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
         async with serve_adapter(adapter) as base, aiohttp.ClientSession() as session:
             yield SlackEnv(fake, bot, adapter, base + "slack/events", session)
         await bot.aclose()
+
+
+@asynccontextmanager
+async def socket_mode(
+    fake: FakeSlack, home: Path, corpus: Path, embedder: HashingEmbedding
+) -> AsyncIterator[Bot]:
+    """The adapter connected over Socket Mode to `fake` until the block ends."""
+    slack = {"mode": "socket", "bot_token": "xoxb", "app_token": "xapp-1", "api_url": fake.url + "api/"}
+    settings = make_settings(home, corpus, slack=slack)
+    bot = bot_over(settings, embedder)
+    handler = await SlackAdapter(bot, settings.slack).start_socket_mode()
+    try:
+        yield bot
+    finally:
+        await handler.close_async()
+        await bot.aclose()
+
+
+@pytest.fixture
+async def slack(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> AsyncIterator[SlackEnv]:
+    """A workspace without the AI surface: every reply is a plain message."""
+    async with slack_env(tmp_path / "home", corpus, embedder) as env:
+        yield env

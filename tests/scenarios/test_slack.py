@@ -11,16 +11,15 @@ from typing import Any
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from adapters.slack import SlackAdapter, reply_blocks, split_text
+from adapters.slack import reply_blocks, split_text
 from bot import Reply
 from bot.audit import entries
 from bot.store import Case, Ticket
 from knowledge.testing import HashingEmbedding
-from tests.bot.conftest import bot_over, make_settings
 from tests.conftest import shared_or_skip
 from tests.fakes.slack_api import fake_slack
 
-from .conftest import SlackEnv, payload
+from .conftest import SlackEnv, payload, socket_mode
 
 
 def _mention(
@@ -312,28 +311,12 @@ async def test_socket_mode_acknowledges_every_envelope_and_answers_the_event(
     )
     async with fake_slack(payload("web_api", "auth.test.bot.json")) as fake:
         fake.socket_envelopes = [shortcut, command, event]
-        settings = make_settings(
-            tmp_path / "home",
-            corpus,
-            slack={
-                "mode": "socket",
-                "bot_token": "xoxb",
-                "app_token": "xapp-1",
-                "api_url": fake.url + "api/",
-            },
-        )
-        bot = bot_over(settings, embedder)
-        adapter = SlackAdapter(bot, settings.slack)
-        handler = await adapter.start_socket_mode()
-        try:
+        async with socket_mode(fake, tmp_path / "home", corpus, embedder):
             (posted,) = await fake.wait_for("chat.postMessage")
             for _ in range(100):
                 if len(fake.socket_acks) == 3:
                     break
                 await asyncio.sleep(0.05)
-        finally:
-            await handler.close_async()
-            await bot.aclose()
     assert posted["channel"] == "D777" and "Here is what the norms say" in posted["text"]
     acks = {a["envelope_id"]: a for a in fake.socket_acks}
     assert set(acks) == {e["envelope_id"] for e in envelopes}

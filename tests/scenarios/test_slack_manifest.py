@@ -40,3 +40,26 @@ def test_the_manifest_matches_what_the_app_registers() -> None:
     # the Web API methods the adapter calls, and the scope each needs
     needed = {"chat:write", "reactions:write", "commands", "files:write", "app_mentions:read", "im:history"}
     assert needed <= scopes
+
+
+def test_the_manifest_declares_the_agent_view_slack_asks_of_new_apps() -> None:
+    manifest = _manifest()
+    features = manifest["features"]
+    assert "assistant_view" not in features  # the legacy view: new apps use the agent view
+    agent = features["agent_view"]
+    assert 0 < len(agent["agent_description"]) <= 300
+    assert 1 <= len(agent["suggested_prompts"]) <= 4
+    assert all(set(p) == {"title", "message"} and p["message"] for p in agent["suggested_prompts"])
+    assert features["app_home"]["messages_tab_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "assistant:write",
+        "chat:write",
+        "im:history",
+        "app_mentions:read",
+        "im:read",
+        "im:write",
+    } <= scopes
+    assert {"app_home_opened", "message.im", "app_mention"} <= set(
+        manifest["settings"]["event_subscriptions"]["bot_events"]
+    )
