@@ -246,6 +246,7 @@ _USER: dict[str, dict[str, str]] = {
     "resolve_button": {"es": "Resolver", "en": "Resolve"},
     "human_says": {"es": "Respuesta del equipo: {text}", "en": "From the team: {text}"},
     "employee_says": {"es": "{user} escribe: {text}", "en": "{user} writes: {text}"},
+    "searching": {"es": "Buscando en la normativa…", "en": "Searching the norms…"},
     "working": {
         "es": "Estoy en ello; te respondo aquí en cuanto lo tenga.",
         "en": "I'm on it; I'll answer here as soon as I have it.",

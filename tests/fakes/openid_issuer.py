@@ -31,11 +31,15 @@ class FakeIssuer:
     key: rsa.RSAPrivateKey = field(default_factory=_rsa)
     kid: str = "issuer-key-1"
     url: str = ""
-    requests: int = 0
+    requests: int = 0  # signing-key fetches
 
     @property
     def metadata_url(self) -> str:
         return self.url + "v1/.well-known/openidconfiguration"
+
+    @property
+    def keys_url(self) -> str:
+        return self.url + "keys"
 
     def token(
         self, audience: str, service_url: str, *, kid: str | None = None, key: Any = None, **claims: Any
@@ -52,10 +56,10 @@ class FakeIssuer:
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     async def metadata(self, _: web.Request) -> web.Response:
-        self.requests += 1
         return web.json_response({"issuer": BOT_FRAMEWORK_ISSUER, "jwks_uri": self.url + "keys"})
 
     async def keys(self, _: web.Request) -> web.Response:
+        self.requests += 1
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update(kid=self.kid, use="sig", endorsements=["msteams", "emulator"])
         return web.json_response({"keys": [jwk]})
@@ -87,7 +91,7 @@ def stalled_endpoint(release_after_s: float = 15.0) -> Iterator[str]:
     release = threading.Timer(release_after_s, server.close)
     release.start()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/.well-known/openidconfiguration"
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/.well-known/keys"
     finally:
         release.cancel()
         server.close()
@@ -98,4 +102,4 @@ def closed_endpoint() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration"
+    return f"http://127.0.0.1:{port}/v1/.well-known/keys"

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botframework.connector.auth import AuthenticationConstants
 
+from adapters.teams._auth import PUBLIC_KEYS_URLS
 from knowledge.testing import HashingEmbedding
 from tests.fakes.openid_issuer import FakeIssuer, closed_endpoint, fake_issuer, other_key
 
 from .test_teams import TeamsEnv, _env, activity
 
 APP_ID = "00000000-0000-0000-0000-0000000000b1"
-CHANNEL_METADATA = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+CHANNEL_KEYS = PUBLIC_KEYS_URLS[0]
 
 
 @pytest.fixture
@@ -30,9 +30,9 @@ async def teams(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
 
 
 async def _authenticated(
-    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, metadata_url: str
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, keys_url: str
 ) -> AsyncIterator[TeamsEnv]:
-    options = {"signing_keys_from": {CHANNEL_METADATA: metadata_url}, "signing_keys_timeout_s": 1.5}
+    options = {"signing_keys_from": {CHANNEL_KEYS: keys_url}, "signing_keys_timeout_s": 1.5}
     async for env in _env(tmp_path, corpus, embedder, options, app_id=APP_ID, app_password="secret"):
         yield env
 
@@ -85,7 +85,7 @@ async def test_forged_and_unknown_key_tokens_get_401_and_a_valid_one_is_accepted
     tmp_path: Path, corpus: Path, embedder: HashingEmbedding, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with fake_issuer() as issuer:
-        async for env in _authenticated(tmp_path, corpus, embedder, issuer.metadata_url):
+        async for env in _authenticated(tmp_path, corpus, embedder, issuer.keys_url):
             body = env.personal("How many vacation days do I get?", "t1")
             service = body["serviceUrl"]
             forged = issuer.token(APP_ID, service, key=other_key())
@@ -132,7 +132,7 @@ async def test_a_bot_name_with_brackets_is_removed_from_the_text_not_taken_for_a
     body["entities"][0]["text"] = name
     body["text"] = f"{name} How many vacation days do I get?"
     response = await teams.post(body)
-    assert response.status == 201
+    assert response.status == 202
     await teams.fake.wait_for()
     with teams.bot.db.session() as s:
         from sqlmodel import select
