@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -66,12 +67,14 @@ class FakeIssuer:
 
 
 @asynccontextmanager
-async def fake_issuer() -> AsyncIterator[FakeIssuer]:
+async def fake_issuer(tls: ssl.SSLContext | None = None) -> AsyncIterator[FakeIssuer]:
+    """Keys at `/keys`, also at the public path `/v1/.well-known/keys` (for a proxy to route to)."""
     issuer = FakeIssuer()
     app = web.Application()
     app.router.add_get("/v1/.well-known/openidconfiguration", issuer.metadata)
     app.router.add_get("/keys", issuer.keys)
-    async with serve_app(app) as url:
+    app.router.add_get("/v1/.well-known/keys", issuer.keys)
+    async with serve_app(app, tls) as url:
         issuer.url = url
         yield issuer
 
