@@ -311,3 +311,32 @@ async def test_a_message_back_click_is_a_button_not_a_question(teams: TeamsEnv) 
     assert "button" in reply.body["text"]
     with teams.bot.db.session() as s:
         assert s.exec(select(Case)).all() == []  # "User just clicked…" was not taken for a question
+
+
+async def test_a_conversation_reference_stored_by_the_botbuilder_version_still_reaches_its_channel(
+    teams: TeamsEnv,
+) -> None:
+    from adapters.teams._cards import card_message, text_card
+    from bot.store import ConversationRef
+
+    stored_by_botbuilder = {  # ConversationReference.serialize() of botbuilder 4.17, as kept in the table
+        "activityId": "1730000000000",
+        "user": {"id": USER, "name": "Ana", "aadObjectId": "0b6f"},
+        "bot": {"id": "28:0b6fe6d1-fece-44f7-9a48-56465e2d5ab8", "name": "ridotest"},
+        "conversation": {
+            "isGroup": True,
+            "conversationType": "channel",
+            "id": HUMAN_CHANNEL,
+            "tenantId": "t",
+        },
+        "channelId": "msteams",
+        "locale": "en-US",
+        "serviceUrl": teams.fake.url + "emea/",
+    }
+    with teams.bot.db.session() as s:
+        s.add(
+            ConversationRef(platform="teams", conversation_id=HUMAN_CHANNEL, reference=stored_by_botbuilder)
+        )
+    await teams.adapter.conversations.proactive(HUMAN_CHANNEL, card_message(text_card("Case #1")))
+    (posted,) = await teams.fake.wait_for()
+    assert posted.conversation == HUMAN_CHANNEL and card_text(card_of(posted)) == "Case #1"
