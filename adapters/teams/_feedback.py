@@ -55,11 +55,8 @@ def vote(value: Any) -> ButtonKind | None:
     """The button a `message/submitAction` feedback invoke stands for, or None when it is not one."""
     if not isinstance(value, dict) or value.get("actionName") != "feedback":
         return None
-    reaction = (
-        (value.get("actionValue") or {}).get("reaction")
-        if isinstance(value.get("actionValue"), dict)
-        else None
-    )
+    action = value.get("actionValue")
+    reaction = action.get("reaction") if isinstance(action, dict) else None
     return {"like": ButtonKind.FEEDBACK_UP, "dislike": ButtonKind.FEEDBACK_DOWN}.get(str(reaction))
 
 
