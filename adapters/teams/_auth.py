@@ -50,7 +50,11 @@ def use_signing_keys(timeout_s: float = 5.0, sources: Mapping[str, str] | None =
     to another address (a local issuer in tests). The SDK keeps these clients for the whole process."""
     cache = JwtTokenValidator._jwk_client_manager._cache
     for url in PUBLIC_KEYS_URLS:
-        client = _KeysClient((sources or {}).get(url, url), timeout=timeout_s)
+        # Keys kept a day, as Microsoft rotates them with notice; a key id we do not know makes the
+        # client look again, at most every five minutes (forged tokens cannot make it hammer the issuer).
+        client = _KeysClient(
+            (sources or {}).get(url, url), timeout=timeout_s, lifespan=86_400, cooldown_duration=300
+        )
         cache[url] = _JwkClientCacheEntry(client, threading.Lock())
 
 
