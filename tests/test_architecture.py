@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PLATFORM_SDKS = ("slack_bolt", "slack_sdk", "botbuilder")
+PLATFORM_SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "microsoft_agents")
 
 
 def _imports(path: Path) -> set[str]:

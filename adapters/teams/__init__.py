@@ -1,5 +1,5 @@
-"""The Microsoft Teams adapter: botbuilder's CloudAdapter and an ActivityHandler around the shared `Bot`.
-Everything Teams-specific lives here, so an adapter on the Microsoft 365 Agents SDK is a sibling folder."""
+"""The Microsoft Teams adapter: the Microsoft 365 Agents SDK's CloudAdapter and an ActivityHandler around the
+shared `Bot`. Everything Teams-specific lives here."""
 
 from adapters.teams._adapter import TeamsAdapter
 from adapters.teams._cards import MAX_BYTES, reply_card

@@ -1,4 +1,4 @@
-"""The Teams edge: botbuilder's `CloudAdapter` and our handler, proactive messages for cases and digests."""
+"""The Teams edge: the Agents SDK's `CloudAdapter` and our handler, proactive messages for cases, digests."""
 
 from __future__ import annotations
 
@@ -6,18 +6,19 @@ import base64
 import io
 import json
 import logging
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
-import jwt
 from aiohttp import web
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botframework.connector.auth import CertificateServiceClientCredentialsFactory
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from adapters._outbox import OutboxWorker
-from adapters.teams._auth import FailClosedAuthentication, SigningKeysUnavailable, install_signing_keys
-from adapters.teams._cards import attachment, digest_card
+from adapters.teams._auth import Refused, auth_configuration, authenticate, use_signing_keys
+from adapters.teams._cards import card_message, digest_card
 from adapters.teams._conversations import TeamsConversations
+from adapters.teams._egress import ConnectorClients, app_tokens
 from adapters.teams._handler import BackofficeHandler
 from adapters.teams._translate import PLATFORM, shape_problem
 from bot import Bot, messages
@@ -28,28 +29,6 @@ from bot.store import Outbox
 log = logging.getLogger(__name__)
 
 
-class _Configuration:
-    """What `ConfigurationBotFrameworkAuthentication` reads, from our settings."""
-
-    def __init__(self, settings: TeamsSettings) -> None:
-        self.APP_ID = settings.app_id
-        self.APP_PASSWORD = settings.app_password
-        self.APP_TYPE = settings.app_type
-        self.APP_TENANTID = settings.tenant_id
-
-
-def _credentials(settings: TeamsSettings) -> CertificateServiceClientCredentialsFactory | None:
-    """With a certificate configured, the bot authenticates with it instead of the app password."""
-    if not settings.certificate_thumbprint:
-        return None
-    return CertificateServiceClientCredentialsFactory(
-        settings.certificate_thumbprint,
-        Path(settings.certificate_key_file).read_text(encoding="utf-8"),
-        settings.app_id,
-        settings.tenant_id or None,
-    )
-
-
 class TeamsAdapter:
     def __init__(
         self,
@@ -58,14 +37,15 @@ class TeamsAdapter:
         *,
         language: str = "en",
         reply_deadline_s: float = 10.0,
-        signing_keys_from: dict[str, str] | None = None,
+        signing_keys_from: Mapping[str, str] | None = None,
         signing_keys_timeout_s: float = 5.0,
     ) -> None:
-        """`signing_keys_from`: where to fetch an OpenID metadata document instead of its public URL."""
+        """`signing_keys_from`: where to fetch the Bot Framework signing keys instead of their public URL."""
         self.bot, self.settings, self.language = bot, settings, language
-        install_signing_keys(signing_keys_from, signing_keys_timeout_s)
+        use_signing_keys(signing_keys_timeout_s, signing_keys_from)
+        self.auth = auth_configuration(settings)
         self.cloud = CloudAdapter(
-            FailClosedAuthentication(_Configuration(settings), credentials_factory=_credentials(settings))
+            channel_service_client_factory=ConnectorClients(app_tokens(settings), settings.app_id)
         )
         self.cloud.on_turn_error = self._on_error
         self.conversations = TeamsConversations(
@@ -93,27 +73,30 @@ class TeamsAdapter:
         web_app.router.add_post(self.settings.path, self.handle_http)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """An activity the handler can act on goes to the SDK; anything else is a 4xx, decided before any
-        network call (an unanswerable activity, a token that cannot be validated)."""
+        """An activity the handler can act on, from a caller whose token holds, goes to the SDK; anything
+        else is a 4xx (or a 503 while the signing keys cannot be fetched), decided before the turn."""
         try:
-            problem = shape_problem(json.loads(await request.read()))
+            body = json.loads(await request.read())
+            problem = shape_problem(body)
         except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested beyond reason
             problem = f"unreadable body ({type(exc).__name__})"
         if problem:
             log.info("refused a Teams request: %s", problem)
             return web.json_response({"error": "malformed activity"}, status=400)
         try:
-            response = await self.cloud.process(request, self.handler)
-        except jwt.PyJWTError as exc:  # a token that is not even a JWT: as unauthorised as no token
-            log.info("refused a Teams request with an unreadable token: %s", exc)
-            raise web.HTTPUnauthorized() from exc
-        except SigningKeysUnavailable:
-            log.warning("refused a Teams request: its token cannot be checked now (signing keys unavailable)")
-            return web.json_response({"error": "authentication unavailable"}, status=503)
-        except (KeyError, ValueError) as exc:
+            identity = await authenticate(self.auth, request.headers.get("Authorization"), body["serviceUrl"])
+        except Refused as refused:
+            log.info("refused a Teams request (%d): %s", refused.status, refused)
+            error = "authentication unavailable" if refused.status == 503 else "unauthorized"
+            return web.json_response({"error": error}, status=refused.status)
+        try:
+            response = await self.cloud.process_request(_Checked(request, body, identity), self.handler)
+        except (KeyError, ValueError) as exc:  # a field the SDK's model refuses (pydantic's errors are these)
             log.info("refused a malformed Teams request: %s", exc)
             return web.json_response({"error": "malformed activity"}, status=400)
-        return response or web.Response(status=201)
+        if response.body is not None:
+            return web.json_response(response.body, status=response.status_code)
+        return web.Response(status=response.status_code)
 
     async def _on_error(self, turn_context: TurnContext, error: Exception) -> None:
         log.exception("Teams turn failed", exc_info=error)
@@ -144,9 +127,24 @@ class TeamsAdapter:
         card = digest_card(
             markdown, "data:image/png;base64," + base64.b64encode(_small(chart_png)).decode(), week
         )
-        await self.conversations.proactive(
-            self.settings.digest_channel, MessageFactory.attachment(attachment(card))
-        )
+        await self.conversations.proactive(self.settings.digest_channel, card_message(card))
+
+
+class _Checked:
+    """A request as the SDK reads it, with the body already parsed and the caller already identified."""
+
+    def __init__(self, request: web.Request, body: Any, identity: ClaimsIdentity) -> None:
+        self._request, self._body, self._identity = request, body, identity
+        self.method, self.headers = request.method, request.headers
+
+    async def json(self) -> Any:
+        return self._body
+
+    def get_claims_identity(self) -> ClaimsIdentity:
+        return self._identity
+
+    def get_path_param(self, name: str) -> str:
+        return self._request.match_info[name]
 
 
 def _small(png: bytes, width: int = 480) -> bytes:

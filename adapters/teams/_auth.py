@@ -1,124 +1,99 @@
-"""Bot Framework tokens checked without ever blocking the server, and refused whenever they cannot be checked.
+"""Bot Framework tokens checked by the Agents SDK's validator, and refused whenever they cannot be checked.
 
-botbuilder validates a token with signing keys it fetches with `requests.get` (no timeout) on the event
-loop, and raises IndexError for an unknown key id. The SDK looks its key sources up in
-`JwtTokenExtractor.metadataCache` by OpenID metadata URL, so we put `SigningKeys` there: fetched with aiohttp
-under a deadline, cached, refreshed at most every few minutes for an unknown key id. Any failure to validate
-becomes a PermissionError (401); keys that cannot be fetched become `SigningKeysUnavailable` (503)."""
+The SDK fetches the issuer's signing keys with PyJWT's `PyJWKClient` in a worker thread, so the event loop
+never waits on it. We give that client a deadline (its default is 30 s) and a TLS context built per fetch,
+which makes urllib read `HTTPS_PROXY` / `NO_PROXY` and `SSL_CERT_FILE` as they are when it runs. A token
+whose keys cannot be fetched is a 503 (the channel retries), any other failure a 401, a token issued for
+another connector host a 403."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import time
-from dataclasses import dataclass, field
+import ssl
+import threading
+from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
-from botframework.connector.auth import (
-    AuthenticateRequestResult,
-    AuthenticationConstants,
-    GovernmentConstants,
-    JwtTokenExtractor,
-)
-from jwt.algorithms import RSAAlgorithm
+from jwt import PyJWKClient, PyJWKClientConnectionError, PyJWTError
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration, ClaimsIdentity
+from microsoft_agents.hosting.core.authorization._entra_issuers import BOTFRAMEWORK_JWKS_URIS
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import _JwkClientCacheEntry
+from yarl import URL
+
+from bot.config import TeamsSettings
 
 log = logging.getLogger(__name__)
 
-METADATA_URLS = (
-    AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-    AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-    GovernmentConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-    GovernmentConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-)
+PUBLIC_KEYS_URLS = tuple(BOTFRAMEWORK_JWKS_URIS.values())
 
 
-class SigningKeysUnavailable(Exception):
-    """The issuer's signing keys could not be fetched, so no token can be judged now (503, fail closed)."""
+class Refused(Exception):
+    """A request whose token does not let it in: `status` is what the caller is answered."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    """What the SDK's token extractor reads from a key source."""
+class _KeysClient(PyJWKClient):
+    """PyJWT's key client with a fresh default TLS context for every fetch: urllib then builds its opener
+    (proxies from the environment, CA file from `SSL_CERT_FILE`) at fetch time, not once per process."""
 
-    public_key: Any
-    endorsements: list[str] = field(default_factory=list)
-
-
-class SigningKeys:
-    """The keys one OpenID metadata document points to, fetched off the request path's blocking calls."""
-
-    def __init__(
-        self, metadata_url: str, *, timeout_s: float = 5.0, max_age_s: float = 86_400, retry_s: float = 300
-    ) -> None:
-        self.metadata_url, self.timeout_s = metadata_url, timeout_s
-        self._max_age_s, self._retry_s = max_age_s, retry_s
-        self._keys: dict[str, SigningKey] = {}
-        self._fetched_at = -float("inf")
-        self._lock = asyncio.Lock()
-
-    async def get(self, key_id: str | None) -> SigningKey:
-        if time.monotonic() - self._fetched_at > self._max_age_s:
-            await self._refresh(keep_old=True)
-        key = self._keys.get(key_id or "")
-        if key is None and time.monotonic() - self._fetched_at > self._retry_s:
-            await self._refresh(keep_old=True)  # keys rotate: an unknown id may be a new one
-            key = self._keys.get(key_id or "")
-        if key is None:
-            raise PermissionError("the token is signed with a key the issuer does not publish")
-        return key
-
-    async def _refresh(self, keep_old: bool) -> None:
-        started = time.monotonic()
-        async with self._lock:  # one fetch for every request waiting on it
-            if self._fetched_at >= started:
-                return
-            try:
-                keys = await self._fetch()
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
-                log.warning("Bot Framework signing keys unavailable from %s: %r", self.metadata_url, exc)
-                if keep_old and self._keys:
-                    return  # keys we already trust stay good until the issuer answers again
-                raise SigningKeysUnavailable(self.metadata_url) from exc
-            self._keys, self._fetched_at = keys, time.monotonic()
-
-    async def _fetch(self) -> dict[str, SigningKey]:
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(self.metadata_url) as response:
-                response.raise_for_status()
-                jwks_uri = (await response.json(content_type=None))["jwks_uri"]
-            async with session.get(jwks_uri) as response:
-                response.raise_for_status()
-                published = (await response.json(content_type=None))["keys"]
-        return {
-            str(key["kid"]): SigningKey(
-                RSAAlgorithm.from_jwk(json.dumps(key)), list(key.get("endorsements") or [])
-            )
-            for key in published
-            if isinstance(key, dict) and key.get("kid") and key.get("kty") == "RSA"
-        }
+    def fetch_data(self) -> Any:
+        self.ssl_context = ssl.create_default_context()
+        return super().fetch_data()
 
 
-def install_signing_keys(fetch_from: dict[str, str] | None = None, timeout_s: float = 5.0) -> None:
-    """Make the SDK use `SigningKeys` for every metadata URL it knows; `fetch_from` maps one of them to
-    another address (a local issuer in tests)."""
-    for url in METADATA_URLS:
-        source = (fetch_from or {}).get(url, url)
-        JwtTokenExtractor.metadataCache[url] = SigningKeys(source, timeout_s=timeout_s)
+def use_signing_keys(timeout_s: float = 5.0, sources: Mapping[str, str] | None = None) -> None:
+    """Set the SDK's key clients for the Bot Framework issuers; `sources` maps one of `PUBLIC_KEYS_URLS`
+    to another address (a local issuer in tests). The SDK keeps these clients for the whole process."""
+    cache = JwtTokenValidator._jwk_client_manager._cache
+    for url in PUBLIC_KEYS_URLS:
+        # Keys kept a day, as Microsoft rotates them with notice; a key id we do not know makes the
+        # client look again, at most every five minutes (forged tokens cannot make it hammer the issuer).
+        client = _KeysClient(
+            (sources or {}).get(url, url), timeout=timeout_s, lifespan=86_400, cooldown_duration=300
+        )
+        cache[url] = _JwkClientCacheEntry(client, threading.Lock())
 
 
-class FailClosedAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
-    """The SDK's authentication where every way a token can fail to validate is a 401, never a 500."""
+def auth_configuration(settings: TeamsSettings) -> AgentAuthConfiguration:
+    """What the validator accepts: tokens for our app id; without one, anonymous local calls."""
+    return AgentAuthConfiguration(
+        client_id=settings.app_id or None,
+        tenant_id=settings.tenant_id or None,
+        anonymous_allowed=not settings.app_id,
+    )
 
-    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        try:
-            return await super().authenticate_request(activity, auth_header)
-        except (PermissionError, SigningKeysUnavailable):
-            raise
-        except Exception as exc:  # the SDK raises bare Exception, IndexError and jwt errors for bad tokens
-            log.info("refused a Teams token: %s: %s", type(exc).__name__, exc)
-            raise PermissionError("invalid token") from exc
+
+async def authenticate(
+    configuration: AgentAuthConfiguration, header: str | None, service_url: str
+) -> ClaimsIdentity:
+    """The caller's identity from its `Authorization` header, or `Refused`."""
+    validator = JwtTokenValidator(configuration)
+    if not header:
+        if configuration.ANONYMOUS_ALLOWED:
+            return validator.get_anonymous_claims()
+        raise Refused(401, "no token")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refused(401, "not a bearer token")
+    try:
+        identity = await validator.validate_token(token.strip())
+    except PyJWKClientConnectionError as exc:
+        raise Refused(503, f"signing keys unavailable: {exc}") from exc
+    except (PyJWTError, ValueError, KeyError, TypeError) as exc:
+        raise Refused(401, f"invalid token ({type(exc).__name__})") from exc
+    claimed = str(identity.get_claim_value("serviceurl") or "")
+    if claimed and not _same_host(claimed, service_url):
+        # The token was issued for replies to another connector: answering would send ours elsewhere.
+        raise Refused(403, "the token's serviceUrl is not the activity's")
+    return identity
+
+
+def _same_host(claimed: str, service_url: str) -> bool:
+    try:
+        return (URL(claimed).host or "").casefold() == (URL(service_url).host or "").casefold()
+    except ValueError:
+        return False

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment, ClientCitation
+from microsoft_agents.activity.entity.ai_entity import ClientCitationAppearance
+
 from bot import Button, ButtonKind, Reply
 from bot.relay import CaseAction
+from bot.types import Citation, Outcome
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_BYTES = 28_000  # Teams rejects larger messages; stay under with the envelope
 _TEXT_BUDGET = 20_000
 
 
-def reply_card(reply: Reply, docs_url: str = "") -> dict[str, Any]:
-    body: list[dict[str, Any]] = [_text(part) for part in _paragraphs(reply.text)]
+def reply_card(reply: Reply, docs_url: str = "", *, with_text: bool = True) -> dict[str, Any]:
+    """`with_text=False`: only the sources and the buttons, for a reply whose words travel as the message's
+    own text (a streamed answer)."""
+    body: list[dict[str, Any]] = [_text(part) for part in _paragraphs(reply.text)] if with_text else []
     if reply.citations:
         lines = [
             f"[{n}] {' › '.join((c.title, *c.section))} — {_link(c.source, docs_url)}"
@@ -29,6 +35,49 @@ def reply_card(reply: Reply, docs_url: str = "") -> dict[str, Any]:
         "actions": [_action(b) for b in reply.buttons],
     }
     return fit(card)
+
+
+def card_message(card: dict[str, Any]) -> Activity:
+    return Activity(
+        type=ActivityTypes.message, attachments=[Attachment(content_type=CARD_TYPE, content=card)]
+    )
+
+
+def from_the_norms(reply: Reply) -> bool:
+    """An answer or a suggestion composed from the norms: Teams labels it AI generated and offers its
+    own 👍/👎 on it."""
+    return reply.outcome in (Outcome.ANSWERED, Outcome.SUGGESTED)
+
+
+def reply_message(reply: Reply, docs_url: str = "") -> Activity:
+    """The reply's card; one from the norms also carries the AI label, its sources as citation entities
+    (positions match the card's [n] markers) and Teams' feedback loop."""
+    message = card_message(reply_card(with_native_feedback(reply), docs_url))
+    if from_the_norms(reply):
+        message.add_ai_metadata([client_citation(n, c, docs_url) for n, c in enumerate(reply.citations, 1)])
+        message.channel_data = {"feedbackLoop": {"type": "default"}}
+    return message
+
+
+def with_native_feedback(reply: Reply) -> Reply:
+    """An answer without its 👍/👎 buttons: Teams' feedback loop shows them (a suggestion keeps its "this
+    helps" / "a person, please", which say more than a vote)."""
+    if reply.outcome != Outcome.ANSWERED:
+        return reply
+    votes = (ButtonKind.FEEDBACK_UP, ButtonKind.FEEDBACK_DOWN)
+    return reply.model_copy(update={"buttons": [b for b in reply.buttons if b.kind not in votes]})
+
+
+def client_citation(position: int, citation: Citation, docs_url: str = "") -> ClientCitation:
+    """A source as Teams shows it on hover: its heading path, an abstract (160 characters at most), a link."""
+    return ClientCitation(
+        position=position,
+        appearance=ClientCitationAppearance(
+            name=" › ".join((citation.title, *citation.section))[:80],
+            abstract=" ".join(citation.snippet.split())[:160],
+            url=_url(citation.source, docs_url) or None,
+        ),
+    )
 
 
 def text_card(text: str, buttons: list[Button] | None = None) -> dict[str, Any]:
@@ -140,8 +189,13 @@ def digest_card(markdown: str, chart_data_uri: str, title: str) -> dict[str, Any
 
 
 def _link(source: str, base_url: str) -> str:
+    url = _url(source, base_url)
+    return f"[{source}]({url})" if url else source
+
+
+def _url(source: str, base_url: str) -> str:
     if source.startswith(("http://", "https://")):
-        return f"[{source}]({source})"
+        return source
     if base_url:
-        return f"[{source}]({base_url.rstrip('/')}/{source})"
-    return source
+        return f"{base_url.rstrip('/')}/{source}"
+    return ""

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ConversationReference
+from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import MessageFactory, TurnContext
 
-from adapters.teams._cards import attachment, case_card, reply_card
+from adapters.teams._cards import card_message, case_card, reply_message
 from adapters.teams._translate import PLATFORM
 from bot import Reply, messages
 from bot.store import ConversationRef, Database
@@ -24,11 +24,11 @@ class TeamsConversations:
         self.cloud, self.db, self.app_id, self.human_channel = cloud, db, app_id, human_channel
 
     def remember(self, activity: Activity) -> None:
-        reference = TurnContext.get_conversation_reference(activity)
+        reference = activity.get_conversation_reference()
         with self.db.session() as s:
             key = (PLATFORM, activity.conversation.id)
             stored = s.get(ConversationRef, key)
-            data = reference.serialize()
+            data = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
             if stored is None:
                 s.add(
                     ConversationRef(
@@ -53,7 +53,7 @@ class TeamsConversations:
             )
         if stored is None:
             return None
-        reference = ConversationReference().deserialize(stored.reference)
+        reference = ConversationReference.model_validate(stored.reference)
         reference.conversation.id = conversation_id
         reference.activity_id = None
         return reference
@@ -67,7 +67,7 @@ class TeamsConversations:
             response = await turn_context.send_activity(activity)
             sent["id"] = response.id if response is not None else ""
 
-        await self.cloud.continue_conversation(reference, callback, self.app_id)
+        await self.cloud.continue_conversation(self.app_id, reference.get_continuation_activity(), callback)
         return sent.get("id", "")
 
     async def proactive(self, conversation_id: str, activity: Activity) -> str:
@@ -87,7 +87,7 @@ class TeamsConversations:
         card = case_card(
             case_id, text, messages.say("claim_button", lang), messages.say("resolve_button", lang)
         )
-        message_id = await self.proactive(self.human_channel, MessageFactory.attachment(attachment(card)))
+        message_id = await self.proactive(self.human_channel, card_message(card))
         return {"channel": self.human_channel, "message": message_id}
 
     async def to_humans(self, where: dict[str, str], text: str) -> None:
@@ -96,9 +96,7 @@ class TeamsConversations:
     async def to_employee(self, channel_id: str, thread_id: str, reply: Reply) -> None:
         # A reply with buttons is a card; plain words (the team's answer) read better as a message.
         activity = (
-            MessageFactory.attachment(attachment(reply_card(reply)))
-            if reply.buttons or reply.citations
-            else MessageFactory.text(reply.text)
+            reply_message(reply) if reply.buttons or reply.citations else MessageFactory.text(reply.text)
         )
         await self.proactive(channel_id, activity)
 

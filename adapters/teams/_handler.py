@@ -1,4 +1,4 @@
-"""The Bot Framework `ActivityHandler`: Teams activities in, the core's types through the `Bot` and the
+"""The Agents SDK's `ActivityHandler`: Teams activities in, the core's types through the `Bot` and the
 relay, cards out."""
 
 from __future__ import annotations
@@ -6,14 +6,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from botbuilder.core import ActivityHandler, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, ChannelAccount
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    InvokeResponse,
+    TurnContextProtocol,
+)
+from microsoft_agents.hosting.core import ActivityHandler, MessageFactory, StreamingResponse, TurnContext
 
 from adapters._turns import TurnRunner
-from adapters.teams._cards import CARD_TYPE, attachment, reply_card, text_card
+from adapters.teams import _stream
+from adapters.teams._cards import (
+    CARD_TYPE,
+    card_message,
+    from_the_norms,
+    reply_card,
+    reply_message,
+    text_card,
+)
 from adapters.teams._conversations import TeamsConversations
+from adapters.teams._feedback import FeedbackTargets, vote
 from adapters.teams._translate import PLATFORM, readable, to_incoming, without_own_mention
 from bot import Bot, Reply, messages
 from bot.commands import AdminCommands
@@ -23,7 +39,7 @@ log = logging.getLogger(__name__)
 COMMAND_NAMES = ("help", "status", "reindex", "digest")
 
 
-class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
+class BackofficeHandler(ActivityHandler):
     def __init__(
         self,
         bot: Bot,
@@ -39,18 +55,19 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         self.language, self.reply_deadline_s = language, reply_deadline_s
         self._background: set[asyncio.Future[Any]] = set()
         self.turns = TurnRunner("teams-turns", bot.settings.server.max_turns_in_flight)
+        self.feedback_targets = FeedbackTargets()
 
-    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+    async def on_conversation_update_activity(self, turn_context: TurnContextProtocol[Any]) -> None:
         # Installed in a team or a chat: remember how to reach it for cases, relays and the digest.
         self.conversations.remember(turn_context.activity)
         await super().on_conversation_update_activity(turn_context)
 
     async def on_members_added_activity(
-        self, members_added: list[ChannelAccount], turn_context: TurnContext
+        self, members_added: list[ChannelAccount], turn_context: TurnContextProtocol[Any]
     ) -> None:
         return None
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    async def on_message_activity(self, turn_context: TurnContextProtocol[Any]) -> None:
         activity = turn_context.activity
         self.conversations.remember(activity)
         text = readable(without_own_mention(activity))
@@ -63,31 +80,44 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
         if await asyncio.to_thread(self.relay.route, _thread_message(activity, text)) != Route.ANSWER:
             self.wake_outbox()
             return
+        context = cast(TurnContext, turn_context)  # what the adapter passes, with its send hooks
         if (text.split() or [""])[0].lower() in COMMAND_NAMES:
-            await self._command(turn_context, text)
+            await self._command(context, text)
             return
-        await self._answer(turn_context, text)
+        await self._answer(context, text)
 
     async def _answer(self, turn_context: TurnContext, text: str) -> None:
         self.turns.hold()  # accepted: a stopping worker answers it before it exits
-        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
         message = to_incoming(turn_context.activity, text)
+        lang = message.lang_hint or self.language
+        stream = _stream.start(turn_context, lang) if message.is_direct else None
+        if stream is None:
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
         work = asyncio.ensure_future(self.turns.run(self.bot.ahandle(message)))
         done, _ = await asyncio.wait({work}, timeout=self.reply_deadline_s)
         if done:
             reply = work.result()
             if reply is not None:
-                await self._send_reply(turn_context, reply)
+                await self._send_reply(turn_context, reply, stream)
             return
         # Teams gives a bot 15 s: say it is on it, and deliver the answer proactively when it is ready.
-        await turn_context.send_activity(
-            MessageFactory.text(messages.say("working", message.lang_hint or self.language))
-        )
-        reference = TurnContext.get_conversation_reference(turn_context.activity)
+        working = messages.say("working", lang)
+        if stream is not None:
+            await _stream.finish_with_text(stream, working)
+        else:
+            await turn_context.send_activity(MessageFactory.text(working))
+        reference = turn_context.activity.get_conversation_reference()
         work.add_done_callback(lambda task: self._later(reference, task))
 
-    async def _send_reply(self, turn_context: TurnContext, reply: Reply) -> None:
-        await turn_context.send_activity(MessageFactory.attachment(attachment(reply_card(reply))))
+    async def _send_reply(
+        self, turn_context: TurnContext, reply: Reply, stream: StreamingResponse | None
+    ) -> None:
+        if reply.turn_id is not None:
+            turn_context.on_send_activities(self.feedback_targets.recorder(reply.turn_id))
+        if stream is not None:
+            await _stream.finish(stream, reply)
+        else:
+            await turn_context.send_activity(reply_message(reply))
         if reply.escalated:
             self.wake_outbox()
 
@@ -112,13 +142,16 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
             return
         reply = task.result()
         assert reply is not None
-        job = asyncio.ensure_future(
-            self.conversations.send(reference, MessageFactory.attachment(attachment(reply_card(reply))))
-        )
+        job = asyncio.ensure_future(self._send_later(reference, reply))
         self._background.add(job)
         job.add_done_callback(self._background.discard)
         if reply.escalated:
             self.wake_outbox()
+
+    async def _send_later(self, reference: Any, reply: Reply) -> None:
+        message_id = await self.conversations.send(reference, reply_message(reply))
+        if message_id and reply.turn_id is not None and from_the_norms(reply):
+            self.feedback_targets.add(message_id, reply.turn_id)
 
     async def _command(self, turn_context: TurnContext, text: str) -> None:
         requester = f"{PLATFORM}:{turn_context.activity.from_property.id}"
@@ -127,22 +160,33 @@ class BackofficeHandler(ActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(MessageFactory.text(line))
 
         answer = await self.commands.run(requester, text, self.language, progress)
-        await turn_context.send_activity(MessageFactory.attachment(attachment(text_card(answer))))
+        await turn_context.send_activity(card_message(text_card(answer)))
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        # botbuilder 4.17.1's on_adaptive_card_invoke path serialises the response twice (HTTP 500);
-        # answering the invoke here, with the InvokeResponse object, returns a proper 200.
+    async def on_invoke_activity(self, turn_context: TurnContextProtocol[Any]) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == "message/submitAction":
+            return await self._feedback(activity)
         if activity.name != "adaptiveCard/action":
             # Sign-in and message extensions are not features of ours: the caller asked for something this
             # bot does not offer (the SDK would answer 501).
             log.info("refused an invoke this bot does not handle: %r", str(activity.name)[:60])
             return InvokeResponse(status=400)
-        action = (activity.value or {}).get("action") or {}
+        action = (activity.value if isinstance(activity.value, dict) else {}).get("action") or {}
         reply = await self._press(activity, {"verb": action.get("verb", ""), **(action.get("data") or {})})
         card = reply_card(Reply(text=reply.text, lang=reply.lang))
         response = AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
         return InvokeResponse(status=200, body=response)
+
+    async def _feedback(self, activity: Activity) -> InvokeResponse:
+        """A vote with Teams' own 👍/👎: stored like the feedback buttons' (audited, in the digest)."""
+        kind = vote(activity.value)
+        turn_id = self.feedback_targets.turn_for(activity.reply_to_id or "")
+        if kind is None or turn_id is None:
+            # Not a vote, or on a message this worker did not send lately: nothing to attach it to.
+            log.info("a Teams feedback invoke with no answer of ours to attach to: %r", activity.reply_to_id)
+            return InvokeResponse(status=200)
+        await self._press(activity, {"verb": kind, "value": str(turn_id)})
+        return InvokeResponse(status=200)
 
     async def _press(self, activity: Activity, data: dict[str, Any]) -> Reply:
         """A card button: the core decides; in Teams every answer replaces the card for whoever pressed."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from html.parser import HTMLParser
 from typing import Any
 
 import jsonschema
-from botbuilder.schema import Activity
+import pydantic
+from microsoft_agents.activity import Activity, Mention
 
 from adapters._shapes import first_problem
 from bot import IncomingMessage
@@ -62,20 +64,37 @@ _VALIDATOR = jsonschema.Draft7Validator(ACTIVITY_SHAPE)
 
 def shape_problem(body: Any) -> str:
     """Why the handler could not act on `body`, or "" when it can (the first problem, for the log)."""
-    return first_problem(_VALIDATOR, body, "activity")
+    problem = first_problem(_VALIDATOR, body, "activity")
+    if problem:
+        return problem
+    try:
+        Activity.model_validate(body)
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        return f"{'/'.join(str(part) for part in error['loc']) or 'activity'}: {error['type']}"[:200]
+    return ""
+
+
+class _CallersMistake(logging.Filter):
+    """The SDK logs an activity its model refuses at ERROR with a traceback; that is the caller's mistake,
+    answered 400 and logged at INFO by the adapter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Validation error for Activity")
+
+
+logging.getLogger("microsoft_agents.activity.activity").addFilter(_CallersMistake())
 
 
 def without_own_mention(activity: Activity) -> str:
-    """The text without the bot's own `<at>` mention, removed literally (the SDK's helper compiles the
-    mention's text as a regular expression, so a name with a bracket crashes the turn)."""
+    """The text without the bot's own `<at>` mention, removed literally (a name with a bracket is text,
+    never a pattern)."""
     text = activity.text or ""
     for entity in activity.entities or []:
-        extra = getattr(entity, "additional_properties", None) or {}
-        mentioned = extra.get("mentioned")
-        if str(getattr(entity, "type", "") or "").lower() != "mention" or not isinstance(mentioned, dict):
+        if not isinstance(entity, Mention) or entity.mentioned is None:
             continue
-        if mentioned.get("id") == activity.recipient.id:
-            tag = extra.get("text") or f"<at>{mentioned.get('name') or ''}</at>"
+        if activity.recipient is not None and entity.mentioned.id == activity.recipient.id:
+            tag = entity.text or f"<at>{entity.mentioned.name or ''}</at>"
             text = text.replace(str(tag), "")
     return text
 

@@ -68,14 +68,23 @@ class FakeConnector:
             await asyncio.sleep(0.02)
 
 
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
 def card_of(sent: Sent) -> dict[str, Any]:
     (attachment,) = sent.body["attachments"]
-    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["contentType"] == CARD
     return attachment["content"]
 
 
 def card_text(card: dict[str, Any]) -> str:
     return "\n".join(block.get("text", "") for block in card["body"])
+
+
+def said(sent: Sent) -> str:
+    """What the user reads in a message: its text (a streamed answer's words), then its card's."""
+    cards = [a["content"] for a in sent.body.get("attachments") or [] if a.get("contentType") == CARD]
+    return "\n".join([sent.body.get("text") or "", *(card_text(card) for card in cards)]).strip()
 
 
 @asynccontextmanager

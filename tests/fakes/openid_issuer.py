@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,11 +32,15 @@ class FakeIssuer:
     key: rsa.RSAPrivateKey = field(default_factory=_rsa)
     kid: str = "issuer-key-1"
     url: str = ""
-    requests: int = 0
+    requests: int = 0  # signing-key fetches
 
     @property
     def metadata_url(self) -> str:
         return self.url + "v1/.well-known/openidconfiguration"
+
+    @property
+    def keys_url(self) -> str:
+        return self.url + "keys"
 
     def token(
         self, audience: str, service_url: str, *, kid: str | None = None, key: Any = None, **claims: Any
@@ -52,22 +57,24 @@ class FakeIssuer:
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     async def metadata(self, _: web.Request) -> web.Response:
-        self.requests += 1
         return web.json_response({"issuer": BOT_FRAMEWORK_ISSUER, "jwks_uri": self.url + "keys"})
 
     async def keys(self, _: web.Request) -> web.Response:
+        self.requests += 1
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         jwk.update(kid=self.kid, use="sig", endorsements=["msteams", "emulator"])
         return web.json_response({"keys": [jwk]})
 
 
 @asynccontextmanager
-async def fake_issuer() -> AsyncIterator[FakeIssuer]:
+async def fake_issuer(tls: ssl.SSLContext | None = None) -> AsyncIterator[FakeIssuer]:
+    """Keys at `/keys`, also at the public path `/v1/.well-known/keys` (for a proxy to route to)."""
     issuer = FakeIssuer()
     app = web.Application()
     app.router.add_get("/v1/.well-known/openidconfiguration", issuer.metadata)
     app.router.add_get("/keys", issuer.keys)
-    async with serve_app(app) as url:
+    app.router.add_get("/v1/.well-known/keys", issuer.keys)
+    async with serve_app(app, tls) as url:
         issuer.url = url
         yield issuer
 
@@ -87,7 +94,7 @@ def stalled_endpoint(release_after_s: float = 15.0) -> Iterator[str]:
     release = threading.Timer(release_after_s, server.close)
     release.start()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/.well-known/openidconfiguration"
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/.well-known/keys"
     finally:
         release.cancel()
         server.close()
@@ -98,4 +105,4 @@ def closed_endpoint() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1/.well-known/openidconfiguration"
+    return f"http://127.0.0.1:{port}/v1/.well-known/keys"

@@ -50,7 +50,13 @@ CARD_1_5: dict[str, Any] = {
         "$schema": {"const": "http://adaptivecards.io/schemas/adaptive-card.json"},
         "type": {"const": "AdaptiveCard"},
         "version": {"const": "1.5"},
-        "body": {"type": "array", "minItems": 1, "items": {"oneOf": [TEXT_BLOCK, IMAGE]}},
+        "body": {"type": "array", "items": {"oneOf": [TEXT_BLOCK, IMAGE]}},
         "actions": {"type": "array", "maxItems": 6, "items": ACTION_EXECUTE},
     },
+    # Something to show: blocks, or only buttons (under a streamed answer, whose words are the message's
+    # text; the Adaptive Card schema itself makes `body` optional).
+    "anyOf": [
+        {"properties": {"body": {"minItems": 1}}},
+        {"required": ["actions"], "properties": {"actions": {"minItems": 1}}},
+    ],
 }

@@ -67,7 +67,7 @@ async def test_a_thread_in_the_human_channel_that_is_no_case_is_ignored_on_both(
     in_thread = activity("message.channel-thread-mention.teams-net.json", teams.fake.url + "amer/")
     in_thread["conversation"]["id"] = f"{HUMAN_CHANNEL};messageid=1700000000999"
     in_thread["text"] = "<at>ridotest</at> how many vacation days do we get?"
-    assert (await teams.post(in_thread)).status == 201
+    assert (await teams.post(in_thread)).status == 202
     await asyncio.sleep(0.5)
 
     assert slack.fake.named("chat.postMessage") == [] and teams.fake.messages() == []

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from botframework.connector.auth import AuthenticationConstants
 
-from adapters.teams._auth import install_signing_keys
+from adapters.teams._auth import PUBLIC_KEYS_URLS, use_signing_keys
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import make_settings
 from tests.fakes.bot_connector import fake_connector
@@ -56,9 +55,7 @@ async def test_no_token_or_secret_appears_in_the_logs_of_a_full_run(
             served(settings, embedder) as (_, base),
             aiohttp.ClientSession() as session,
         ):
-            install_signing_keys(
-                {AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: issuer.metadata_url}
-            )
+            use_signing_keys(5, {PUBLIC_KEYS_URLS[0]: issuer.keys_url})
             slack = SlackEnv(fake, None, None, base + "slack/events", session)  # type: ignore[arg-type]
             assert (
                 await slack.event(_mention("How many vacation days do I get?", "EvSecret1"), secret=SIGNING)

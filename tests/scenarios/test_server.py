@@ -13,10 +13,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from botframework.connector.auth import AuthenticationConstants
 
 from adapters.server import Server
-from adapters.teams._auth import install_signing_keys
+from adapters.teams._auth import PUBLIC_KEYS_URLS, use_signing_keys
 from bot.config import Settings
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import bot_over, make_settings
@@ -69,9 +68,7 @@ async def test_a_stalled_network_delays_only_the_teams_request_it_belongs_to(
             aiohttp.ClientSession() as session,
         ):
             with stalled_endpoint() as stalled:
-                install_signing_keys(
-                    {AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: stalled}, timeout_s=3
-                )
+                use_signing_keys(3, {PUBLIC_KEYS_URLS[0]: stalled})
                 body = activity("message.channel-thread-mention.teams-net.json", connector.url + "amer/")
                 body["from"]["id"] = USER
                 token = issuer.token(APP_ID, body["serviceUrl"])

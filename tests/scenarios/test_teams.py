@@ -96,7 +96,7 @@ async def test_a_channel_mention_is_answered_with_an_adaptive_card(teams: TeamsE
     body = activity("message.channel-thread-mention.teams-net.json", teams.fake.url + "amer/tenant/")
     body["text"] = "<at>ridotest</at> How many vacation days do I get?"
     response = await teams.post(body)
-    assert response.status == 201
+    assert response.status == 202
     typing = [s for s in teams.fake.sent if s.body.get("type") == "typing"]
     assert typing, "a typing indicator while it works"
     (reply,) = await teams.fake.wait_for()
@@ -108,8 +108,20 @@ async def test_a_channel_mention_is_answered_with_an_adaptive_card(teams: TeamsE
     card = card_of(reply)
     assert card["version"] == "1.5" and "Here is what the norms say" in card_text(card)
     assert "ridotest" not in card_text(card)
-    assert {a["verb"] for a in card["actions"]} == {"feedback_up", "feedback_down", "human"}
+    # Teams' own 👍/👎 (the feedback loop) replace the vote buttons; "talk to a human" stays on the card.
+    assert {a["verb"] for a in card["actions"]} == {"human"}
     assert all(a["type"] == "Action.Execute" for a in card["actions"])
+    assert reply.body["channelData"]["feedbackLoop"] == {"type": "default"}
+    assert "feedbackLoopEnabled" not in reply.body["channelData"]
+    (ai,) = [e for e in reply.body["entities"] if e.get("@type") == "Message"]
+    assert ai["type"] == "https://schema.org/Message" and ai["@context"] == "https://schema.org"
+    assert ai["additionalType"] == ["AIGeneratedContent"]
+    assert ai["citation"], "an answer from the norms cites them"
+    for n, claim in enumerate(ai["citation"], 1):
+        assert claim["@type"] == "Claim" and claim["position"] == n and f"[{n}]" in card_text(card)
+        appearance = claim["appearance"]
+        assert appearance["@type"] == "DigitalDocument" and appearance["name"]
+        assert 0 < len(appearance["abstract"]) <= 160
 
 
 async def test_the_captured_invoke_returns_200_with_a_card(teams: TeamsEnv) -> None:
@@ -143,7 +155,7 @@ async def test_confirming_through_action_execute_runs_the_action_and_updates_the
 
 async def test_escalation_posts_a_case_to_the_human_channel_and_relays_both_ways(teams: TeamsEnv) -> None:
     install = activity("conversationUpdate.bot-added-to-team.msteams-docs.json", teams.fake.url + "amer/")
-    assert (await teams.post(install)).status == 201  # the reference to the human channel is stored
+    assert (await teams.post(install)).status == 202  # the reference to the human channel is stored
     await teams.post(teams.personal("I want to talk to a human about my gym membership", "m2"))
     case_post = (await teams.fake.wait_for(match=lambda s: s.conversation == HUMAN_CHANNEL))[0]
     assert case_post.method == "send" and {a["verb"] for a in card_of(case_post)["actions"]} == {
@@ -196,7 +208,7 @@ async def test_a_slow_answer_is_acknowledged_and_sent_proactively(teams: TeamsEn
         0.0  # the agent is "slow": past the deadline before it can answer
     )
     response = await teams.post(teams.personal("How many vacation days do I get?", "s1"))
-    assert response.status == 201
+    assert response.status == 202
     first, second = await teams.fake.wait_for(2)
     assert "on it" in first.body["text"]
     assert second.method == "send" and "Here is what the norms say" in card_text(card_of(second))
@@ -251,7 +263,7 @@ async def test_every_card_we_send_follows_the_adaptive_card_rules_and_the_digest
     digest = compute_digest(teams.bot.db, "2026-W48", ZoneInfo("Europe/Madrid"))
     await teams.adapter.post_digest(to_markdown(digest, "en", 3), render_chart(digest), "2026-W48")
     posted = [s for s in teams.fake.messages() if s.body.get("attachments")]
-    assert len(posted) >= 5
+    assert len(posted) >= 4  # answer, proposal, case post, digest (the escalation notice is plain text)
     for sent in posted:
         jsonschema.Draft7Validator(CARD_1_5).validate(card_of(sent))
         assert len(json.dumps(sent.body).encode()) < MAX_BYTES
@@ -267,7 +279,7 @@ async def test_a_certificate_can_replace_the_app_password(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from adapters.teams._adapter import _credentials
+    from adapters.teams._egress import app_tokens, certificate_credential
     from bot.config import TeamsSettings
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -281,17 +293,50 @@ async def test_a_certificate_can_replace_the_app_password(
     settings = TeamsSettings(
         enabled=True, app_id=app_id, certificate_thumbprint="AB" * 20, certificate_key_file=str(pem)
     )
-    factory = _credentials(settings)
-    assert factory is not None and await factory.is_valid_app_id(app_id)
-    assert not await factory.is_valid_app_id("someone-else")
-    assert _credentials(TeamsSettings(app_id=app_id, app_password="secret")) is None  # the password path
+    credential = certificate_credential(settings.certificate_thumbprint, settings.certificate_key_file)
+    assert credential is not None and credential["thumbprint"] == "AB" * 20
+    loaded = serialization.load_pem_private_key(credential["private_key"].encode(), password=None)
+    assert loaded.public_key().public_numbers() == key.public_key().public_numbers()
+    tokens = app_tokens(settings)
+    assert tokens is not None and tokens.configuration.CLIENT_ID == app_id
+    assert certificate_credential("", "") is None  # the password path
+    assert app_tokens(TeamsSettings()) is None  # no app id: replies go without a token
 
 
 async def test_a_message_back_click_is_a_button_not_a_question(teams: TeamsEnv) -> None:
     body = activity("message.messageBack.msteams-docs.json", teams.fake.url + "amer/")
     response = await teams.post(body)
-    assert response.status == 201
+    assert response.status == 202
     (reply,) = await teams.fake.wait_for()
     assert "button" in reply.body["text"]
     with teams.bot.db.session() as s:
         assert s.exec(select(Case)).all() == []  # "User just clicked…" was not taken for a question
+
+
+async def test_a_conversation_reference_stored_by_the_botbuilder_version_still_reaches_its_channel(
+    teams: TeamsEnv,
+) -> None:
+    from adapters.teams._cards import card_message, text_card
+    from bot.store import ConversationRef
+
+    stored_by_botbuilder = {  # ConversationReference.serialize() of botbuilder 4.17, as kept in the table
+        "activityId": "1730000000000",
+        "user": {"id": USER, "name": "Ana", "aadObjectId": "0b6f"},
+        "bot": {"id": "28:0b6fe6d1-fece-44f7-9a48-56465e2d5ab8", "name": "ridotest"},
+        "conversation": {
+            "isGroup": True,
+            "conversationType": "channel",
+            "id": HUMAN_CHANNEL,
+            "tenantId": "t",
+        },
+        "channelId": "msteams",
+        "locale": "en-US",
+        "serviceUrl": teams.fake.url + "emea/",
+    }
+    with teams.bot.db.session() as s:
+        s.add(
+            ConversationRef(platform="teams", conversation_id=HUMAN_CHANNEL, reference=stored_by_botbuilder)
+        )
+    await teams.adapter.conversations.proactive(HUMAN_CHANNEL, card_message(text_card("Case #1")))
+    (posted,) = await teams.fake.wait_for()
+    assert posted.conversation == HUMAN_CHANNEL and card_text(card_of(posted)) == "Case #1"

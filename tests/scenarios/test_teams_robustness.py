@@ -8,19 +8,21 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botframework.connector.auth import AuthenticationConstants
 
+from adapters.teams._auth import PUBLIC_KEYS_URLS
 from knowledge.testing import HashingEmbedding
+from tests.fakes.egress_proxy import EgressProxy, egress_proxy, private_ca
 from tests.fakes.openid_issuer import FakeIssuer, closed_endpoint, fake_issuer, other_key
 
 from .test_teams import TeamsEnv, _env, activity
 
 APP_ID = "00000000-0000-0000-0000-0000000000b1"
-CHANNEL_METADATA = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+CHANNEL_KEYS = PUBLIC_KEYS_URLS[0]
 
 
 @pytest.fixture
@@ -30,9 +32,9 @@ async def teams(tmp_path: Path, corpus: Path, embedder: HashingEmbedding) -> Asy
 
 
 async def _authenticated(
-    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, metadata_url: str
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, keys_url: str
 ) -> AsyncIterator[TeamsEnv]:
-    options = {"signing_keys_from": {CHANNEL_METADATA: metadata_url}, "signing_keys_timeout_s": 1.5}
+    options = {"signing_keys_from": {CHANNEL_KEYS: keys_url}, "signing_keys_timeout_s": 1.5}
     async for env in _env(tmp_path, corpus, embedder, options, app_id=APP_ID, app_password="secret"):
         yield env
 
@@ -85,7 +87,7 @@ async def test_forged_and_unknown_key_tokens_get_401_and_a_valid_one_is_accepted
     tmp_path: Path, corpus: Path, embedder: HashingEmbedding, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with fake_issuer() as issuer:
-        async for env in _authenticated(tmp_path, corpus, embedder, issuer.metadata_url):
+        async for env in _authenticated(tmp_path, corpus, embedder, issuer.keys_url):
             body = env.personal("How many vacation days do I get?", "t1")
             service = body["serviceUrl"]
             forged = issuer.token(APP_ID, service, key=other_key())
@@ -132,7 +134,7 @@ async def test_a_bot_name_with_brackets_is_removed_from_the_text_not_taken_for_a
     body["entities"][0]["text"] = name
     body["text"] = f"{name} How many vacation days do I get?"
     response = await teams.post(body)
-    assert response.status == 201
+    assert response.status == 202
     await teams.fake.wait_for()
     with teams.bot.db.session() as s:
         from sqlmodel import select
@@ -142,3 +144,51 @@ async def test_a_bot_name_with_brackets_is_removed_from_the_text_not_taken_for_a
         (turn,) = s.exec(select(Turn)).all()
     assert turn.question == "How many vacation days do I get?"
     _no_traceback(caplog)
+
+
+KEYS_HOST = "login.botframework.com"  # where the SDK fetches the Bot Framework signing keys
+
+
+@asynccontextmanager
+async def _keys_behind_a_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[FakeIssuer, EgressProxy]]:
+    """The issuer standing in for the keys' public host, reachable only through a local egress proxy, over
+    TLS signed by a private CA that `SSL_CERT_FILE` names; no proxy variable is set yet."""
+    ca_file, tls = private_ca(tmp_path, KEYS_HOST)
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    async with fake_issuer(tls) as issuer:
+        stand_in = ("127.0.0.1", int(issuer.url.rstrip("/").rsplit(":", 1)[1]))
+        async with egress_proxy({f"{KEYS_HOST}:443": stand_in}) as proxy:
+            yield issuer, proxy
+
+
+@pytest.mark.parametrize("no_proxy", ["127.0.0.1,localhost", ""])
+async def test_signing_keys_come_through_the_egress_proxy_trusting_its_private_ca(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    assert CHANNEL_KEYS == f"https://{KEYS_HOST}/v1/.well-known/keys"
+    async with _keys_behind_a_proxy(tmp_path, monkeypatch) as (issuer, proxy):
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+        async for env in _env(tmp_path, corpus, embedder, app_id=APP_ID, app_password="secret"):
+            invoke, headers = _claim_invoke(env, issuer)
+            assert (await env.post(invoke, headers=headers)).status == 200
+    # The public name resolves only at the proxy: the keys can have come through it alone.
+    assert proxy.asked == [f"CONNECT {KEYS_HOST}:443"] and issuer.requests == 1
+
+
+@pytest.mark.parametrize("bypass", ["", KEYS_HOST])
+async def test_without_the_proxy_the_stand_in_is_never_reached_and_nothing_is_accepted(
+    tmp_path: Path, corpus: Path, embedder: HashingEmbedding, monkeypatch: pytest.MonkeyPatch, bypass: str
+) -> None:
+    async with _keys_behind_a_proxy(tmp_path, monkeypatch) as (issuer, proxy):
+        if bypass:  # a proxy configured, and the keys' host listed as one to reach directly
+            monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+            monkeypatch.setenv("NO_PROXY", bypass)
+        async for env in _env(tmp_path, corpus, embedder, app_id=APP_ID, app_password="secret"):
+            invoke, headers = _claim_invoke(env, issuer)
+            assert (await env.post(invoke, headers=headers)).status in (401, 503)
+    assert proxy.asked == [] and issuer.requests == 0
