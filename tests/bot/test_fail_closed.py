@@ -170,7 +170,7 @@ def test_reindex_progress_is_shown_as_lines_when_stderr_is_not_a_terminal() -> N
 
     from rich.console import Console
 
-    from bot.cli import _LineProgress, _progress
+    from bot.cli._common import _LineProgress, _progress
 
     sink = io.StringIO()
     console = Console(file=sink, force_terminal=False, width=200)
