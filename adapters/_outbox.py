@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from bot import outbox
+from bot.fleet import outbox
 from bot.store import Database, DatabaseUnavailable, Outbox
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from sqlmodel import col, select
 
-from bot._logging import current_correlation_id
+from bot.fleet._logging import current_correlation_id
 from bot.store import AuditEntry, Database
 
 __all__ = ["AuditEvent", "ExportFormat", "entries", "export", "record"]

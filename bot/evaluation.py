@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot._bot import Bot
+from bot.conversation._bot import Bot
 from bot.types import IncomingMessage, Outcome, Reply
 from knowledge import fold
 from knowledge._evaluation import QAItem, heading_matches, percentile

@@ -74,7 +74,7 @@ def postgres_url() -> Iterator[str]:
 @contextmanager
 def json_log(level: int) -> Iterator[io.StringIO]:
     """Everything logged at `level` and above, as the JSON handler of `serve` writes it."""
-    from bot._logging import log_handler
+    from bot.fleet._logging import log_handler
 
     sink = io.StringIO()
     handler = log_handler("json", sink)

@@ -25,9 +25,9 @@ from adapters.console import run_chat
 from adapters.slack import SlackAdapter
 from adapters.teams import TeamsAdapter
 from bot import Bot, IncomingMessage, Outcome
-from bot._live_policy import LivePolicy
 from bot.audit import entries
 from bot.config import load_settings
+from bot.conversation._live_policy import LivePolicy
 from bot.digest import compute_digest, to_markdown
 from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding

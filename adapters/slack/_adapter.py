@@ -26,7 +26,7 @@ from adapters.slack._listeners import SlackListeners
 from adapters.slack._translate import PLATFORM, shape_problem
 from bot import Bot
 from bot.config import SlackSettings
-from bot.relay import Relay
+from bot.conversation.relay import Relay
 from bot.store import Outbox
 
 log = logging.getLogger(__name__)

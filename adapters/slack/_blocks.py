@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
 
 from bot import Button, ButtonKind, Outcome, Reply, messages
-from bot.relay import CaseAction
+from bot.conversation.relay import CaseAction
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

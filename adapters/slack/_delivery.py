@@ -11,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack._blocks import case_blocks, fallback_text, reply_blocks
 from adapters.slack._translate import PLATFORM
 from bot import Reply
-from bot import outbox as queue
-from bot.relay import PLATFORM_MESSAGE
+from bot.conversation.relay import PLATFORM_MESSAGE
+from bot.fleet import outbox as queue
 from bot.store import Database
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class SlackPoster:
         except Exception as exc:  # the indicator is a courtesy; the answer must not depend on it
             log.debug("%s failed: %s", method, exc)
 
-    # --- the relay's port (bot.relay.CasePort) ------------------------------------------------------------
+    # --- the relay's port (bot.conversation.relay.CasePort) ----------------------------------------------
 
     def mention(self, user_id: str) -> str:
         return f"<@{user_id}>"

@@ -20,8 +20,8 @@ from adapters.slack._delivery import SlackPoster
 from adapters.slack._prompts import SuggestedPrompts
 from adapters.slack._translate import PLATFORM, is_from_a_bot_or_an_edit, readable, to_incoming
 from bot import Bot, ButtonKind, IncomingMessage, Reply, messages
-from bot.commands import AdminCommands
-from bot.relay import CaseAction, Press, Relay, Route, ThreadMessage, Visibility
+from bot.conversation.commands import AdminCommands
+from bot.conversation.relay import CaseAction, Press, Relay, Route, ThreadMessage, Visibility
 
 log = logging.getLogger(__name__)
 COMMAND = "/backoffice"

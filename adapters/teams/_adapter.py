@@ -23,7 +23,7 @@ from adapters.teams._handler import BackofficeHandler
 from adapters.teams._translate import PLATFORM, shape_problem
 from bot import Bot, messages
 from bot.config import TeamsSettings
-from bot.relay import Relay
+from bot.conversation.relay import Relay
 from bot.store import Outbox
 
 log = logging.getLogger(__name__)

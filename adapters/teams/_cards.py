@@ -9,7 +9,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, Attachment, Clien
 from microsoft_agents.activity.entity.ai_entity import ClientCitationAppearance
 
 from bot import Button, ButtonKind, Reply
-from bot.relay import CaseAction
+from bot.conversation.relay import CaseAction
 from bot.types import Citation, Outcome
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"

@@ -76,7 +76,7 @@ class TeamsConversations:
             raise LookupError(f"no conversation reference for {conversation_id}: install the app there first")
         return await self.send(reference, activity)
 
-    # --- the relay's port (bot.relay.CasePort) ------------------------------------------------------------
+    # --- the relay's port (bot.conversation.relay.CasePort) ----------------------------------------------
 
     def mention(self, user_id: str) -> str:
         return user_id

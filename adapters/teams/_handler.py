@@ -32,8 +32,8 @@ from adapters.teams._conversations import TeamsConversations
 from adapters.teams._feedback import FeedbackTargets, vote
 from adapters.teams._translate import PLATFORM, readable, to_incoming, without_own_mention
 from bot import Bot, Reply, messages
-from bot.commands import AdminCommands
-from bot.relay import Press, Relay, Route, ThreadMessage
+from bot.conversation.commands import AdminCommands
+from bot.conversation.relay import Press, Relay, Route, ThreadMessage
 
 log = logging.getLogger(__name__)
 COMMAND_NAMES = ("help", "status", "reindex", "digest")

@@ -14,8 +14,9 @@ from typing import Any
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel, Field, ValidationError
 
-from bot import audit, escalation, messages
+from bot import audit, messages
 from bot.audit import AuditEvent
+from bot.conversation import escalation
 from bot.store import PendingConfirmation
 from bot.tools import PluginTool, ToolContext, ToolError
 from bot.types import Action, IncomingMessage, utcnow

@@ -23,7 +23,7 @@ from knowledge import (
 
 if TYPE_CHECKING:
     from bot import Bot
-    from bot.leases import Holding
+    from bot.fleet.leases import Holding
     from bot.store import Database, SchemaState
 
 out = Console()
@@ -128,8 +128,8 @@ def _bot(
     changes by `backoffice db upgrade` alone.
     """
     from bot import Bot
-    from bot._live_policy import LivePolicy
     from bot.agent import LLMConfigError
+    from bot.conversation._live_policy import LivePolicy
     from bot.tools import RegistryError
 
     if migrate is None:
@@ -149,7 +149,7 @@ def _since_utc(holding: Holding) -> str:
 
 def _ensure_index(bot: Bot) -> None:
     """The embedded default works out of the box: a missing index is built from the configured norms."""
-    from bot.leases import LeaseHeld
+    from bot.fleet.leases import LeaseHeld
 
     kb = bot.knowledge
     if kb is not None and kb.current_id() is None:

@@ -44,8 +44,8 @@ def reindex(
     """Build or update the index; prints added/updated/removed/unchanged counts."""
     from datetime import timedelta
 
-    from bot.leases import LeaseHeld, LeaseLost
-    from bot.snapshots import RecordedSnapshots
+    from bot.fleet.leases import LeaseHeld, LeaseLost
+    from bot.fleet.snapshots import RecordedSnapshots
     from bot.store import DatabaseUnavailable
 
     settings = _settings(config)

@@ -25,7 +25,7 @@ def serve(config: ConfigOption = None) -> None:
     import signal
 
     from adapters.server import check_settings, serve_forever
-    from bot._logging import configure_logging
+    from bot.fleet._logging import configure_logging
 
     settings = _settings(config)
     configure_logging(settings.server.log_format)

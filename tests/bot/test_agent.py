@@ -265,7 +265,7 @@ async def test_an_overview_that_points_to_a_page_cites_that_page_too(
 
 
 async def test_the_human_thread_and_feedback_are_audited_too(ask: Ask, bot: Bot) -> None:
-    from bot import escalation
+    from bot.conversation import escalation
 
     reply = await ask("¿La empresa me paga el gimnasio?")
     assert reply.case_id is not None and reply.turn_id is not None

@@ -92,7 +92,7 @@ async def test_noise_asks_what_the_user_needs_and_opens_no_case(
 
 
 def test_noise_never_fires_on_a_shared_question() -> None:
-    from bot._noise import is_noise
+    from bot.conversation._noise import is_noise
 
     folder = shared_or_skip("qa")
     questions = [
@@ -151,7 +151,7 @@ def test_the_canary_is_in_the_sample_handbook(corpus: Path) -> None:
 async def test_status_reports_a_broken_access_rule_by_file_and_line(
     tmp_path: Path, corpus: Path, embedder: object
 ) -> None:
-    from bot.commands import AdminCommands
+    from bot.conversation.commands import AdminCommands
 
     from .conftest import bot_over, make_settings
 

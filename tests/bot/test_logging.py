@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot import Bot, IncomingMessage, Outcome
-from bot._logging import configure_logging, correlated
+from bot.fleet._logging import configure_logging, correlated
 from bot.store import AuditEntry, Turn
 from knowledge.testing import HashingEmbedding
 from tests.conftest import json_log

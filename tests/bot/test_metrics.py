@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.server import Server
 from bot import Bot, IncomingMessage, Outcome
-from bot.outbox import enqueue
+from bot.fleet.outbox import enqueue
 from bot.store import IndexSnapshot, Outbox
 from bot.types import utcnow
 

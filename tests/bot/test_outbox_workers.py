@@ -27,12 +27,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from adapters._outbox import OutboxWorker
-from bot import outbox, workers
+from bot.fleet import outbox, workers
 from bot.store import Database, Outbox
 
 PLATFORM = "slack"
 _CTX = multiprocessing.get_context("forkserver")
-_CTX.set_forkserver_preload(["adapters._outbox", "bot.outbox"])
+_CTX.set_forkserver_preload(["adapters._outbox", "bot.fleet.outbox"])
 
 
 class Send(NamedTuple):

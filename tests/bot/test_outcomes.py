@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from bot import Bot, IncomingMessage, Reply, messages
-from bot._replies import outcome_of
 from bot.agent import TurnPolicy, TurnState, TurnTools
+from bot.conversation._replies import outcome_of
 from bot.store import Case, Database, Feedback
 from bot.tools import ToolContext
 from bot.types import Action, ButtonKind, Outcome

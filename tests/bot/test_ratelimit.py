@@ -16,9 +16,9 @@ import redis
 from sqlmodel import col, select
 
 from bot import Bot, IncomingMessage, Outcome, messages
-from bot.commands import AdminCommands
 from bot.config import Settings
-from bot.ratelimit import DatabaseRateLimit, RedisRateLimit
+from bot.conversation.commands import AdminCommands
+from bot.fleet.ratelimit import DatabaseRateLimit, RedisRateLimit
 from bot.store import Database, RateHit, Turn
 from knowledge import KnowledgeBase
 from knowledge.testing import HashingEmbedding
@@ -171,7 +171,7 @@ def test_with_redis_down_the_database_counts_and_the_log_says_so_once(
 ) -> None:
     closed_port = "redis://127.0.0.1:1/0"
     limit = RedisRateLimit(closed_port, "test:", 2, DatabaseRateLimit(sqlite_db, 2))
-    with caplog.at_level(logging.WARNING, logger="bot.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="bot.fleet.ratelimit"):
         assert [limit.allow("slack:ana") for _ in range(3)] == [True, True, False]
     limit.close()
     (warning,) = caplog.records

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.leases import LeaseHeld, LeaseLost, Leases
-from bot.snapshots import REINDEX_LEASE, RecordedSnapshots
+from bot.fleet.leases import LeaseHeld, LeaseLost, Leases
+from bot.fleet.snapshots import REINDEX_LEASE, RecordedSnapshots
 from bot.store import Database
 from bot.types import utcnow
 from knowledge import KnowledgeBase, KnowledgeSettings
@@ -67,9 +67,9 @@ def _worker_main(config: dict[str, Any]) -> None:
 
     from adapters.server import follow_snapshots
     from bot import Bot
-    from bot.commands import AdminCommands
     from bot.config import load_settings
-    from bot.workers import WORKER_ID
+    from bot.conversation.commands import AdminCommands
+    from bot.fleet.workers import WORKER_ID
 
     settings = load_settings(None, config["settings"])
     embedder = SlowHashing(delay=config["delay"])
@@ -488,7 +488,7 @@ async def test_an_admin_is_told_in_their_language_who_runs_the_reindex_or_why_it
     from zoneinfo import ZoneInfo
 
     from bot import Bot, messages
-    from bot.commands import AdminCommands
+    from bot.conversation.commands import AdminCommands
     from bot.tools import ToolContext, ToolError
     from bot.tools.builtin.admin import reindex_norms
 

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot import messages
-from bot.ratelimit import DatabaseRateLimit
+from bot.fleet.ratelimit import DatabaseRateLimit
 from bot.store import AuditEntry, Turn
 from knowledge.testing import HashingEmbedding
 from tests.conftest import json_log

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from adapters._outbox import OutboxWorker
-from bot import Bot, IncomingMessage, Outcome, Reply, messages, outbox
+from bot import Bot, IncomingMessage, Outcome, Reply, messages
+from bot.fleet import outbox
 from bot.store import DatabaseUnavailable, Outbox
 from knowledge.testing import HashingEmbedding
 from tests.bot.conftest import bot_over, make_settings

@@ -1,5 +1,6 @@
-"""Cases and buttons behave the same on both platforms, because the core decides once (bot.relay): the
-adapters only translate. Also: the outbox never lets another platform's items starve a platform's own."""
+"""Cases and buttons behave the same on both platforms, because the core decides once
+(bot.conversation.relay): the adapters only translate. Also: the outbox never lets another platform's
+items starve a platform's own."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot import escalation
+from bot.conversation import escalation
 from bot.store import Case, CaseMessage, Outbox
 
 from .conftest import SlackEnv, payload
@@ -47,7 +48,7 @@ async def test_claiming_a_case_that_is_not_open_gets_the_same_answer_on_both(
 async def test_a_thread_in_the_human_channel_that_is_no_case_is_ignored_on_both(
     slack: SlackEnv, teams: TeamsEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.relay")
+    caplog.set_level(logging.DEBUG, logger="bot.conversation.relay")
     chatter = payload("events", "message_im.bolt-python.json")
     chatter["event"].update(
         channel="CHUMAN",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot import messages
-from bot.leases import LeaseHeld
-from bot.snapshots import reindex_running
+from bot.fleet.leases import LeaseHeld
+from bot.fleet.snapshots import reindex_running
 from bot.tools._plugin import ToolContext, ToolError, tool
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot import audit
-from bot._conversations import ConversationStore
-from bot._replies import plain_reply
 from bot.agent import run_tool
 from bot.audit import AuditEvent
+from bot.conversation._conversations import ConversationStore
+from bot.conversation._replies import plain_reply
 from bot.store import Database, PendingConfirmation
 from bot.tools import Policy, ToolContext, ToolRegistry
 from bot.types import Outcome, Reply, utcnow

@@ -8,8 +8,8 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from bot import escalation
 from bot.agent import TurnState
+from bot.conversation import escalation
 from bot.store import Conversation, Database, PendingConfirmation, ProcessedEvent, Turn
 from bot.types import IncomingMessage, Outcome, Reply
 

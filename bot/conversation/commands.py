@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import audit, escalation, messages
-from bot._bot import Bot
+from bot import audit, messages
 from bot.audit import AuditEvent
-from bot.leases import LeaseHeld
-from bot.snapshots import reindex_running
+from bot.conversation import escalation
+from bot.conversation._bot import Bot
+from bot.fleet.leases import LeaseHeld
+from bot.fleet.snapshots import reindex_running
 from knowledge import IndexError_, IndexWriteError, ReindexReport
 
 __all__ = ["COMMANDS", "AdminCommands", "Command"]

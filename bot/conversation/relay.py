@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot import escalation, messages
+from bot import messages
+from bot.conversation import escalation
 from bot.store import Case, Outbox
 from bot.types import ButtonKind, Outcome, Reply
 
 if TYPE_CHECKING:
-    from bot._bot import Bot
+    from bot.conversation._bot import Bot
 
 __all__ = [
     "CASE_KINDS",

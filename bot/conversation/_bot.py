@@ -20,19 +20,20 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.tools import BaseTool
 from sqlmodel import col, select
 
-from bot import audit, escalation, messages
-from bot._confirmations import Confirmations
-from bot._conversations import ConversationStore
-from bot._live_policy import LivePolicy
-from bot._logging import correlated, log_turn
-from bot._noise import is_noise
-from bot._replies import build_reply, buttons, plain_reply
+from bot import audit, messages
 from bot.agent import IntentReader, Router, TurnFacts, TurnPolicy, TurnState, TurnTools, build_llm
 from bot.audit import AuditEvent
 from bot.config import Settings
-from bot.metrics import Metrics
-from bot.ratelimit import rate_limit
-from bot.snapshots import RecordedSnapshots
+from bot.conversation import escalation
+from bot.conversation._confirmations import Confirmations
+from bot.conversation._conversations import ConversationStore
+from bot.conversation._live_policy import LivePolicy
+from bot.conversation._noise import is_noise
+from bot.conversation._replies import build_reply, buttons, plain_reply
+from bot.fleet._logging import correlated, log_turn
+from bot.fleet.metrics import Metrics
+from bot.fleet.ratelimit import rate_limit
+from bot.fleet.snapshots import RecordedSnapshots
 from bot.store import Case, Database, DatabaseUnavailable, Feedback, Turn
 from bot.tools import Policy, ToolContext, ToolRegistry
 from bot.types import Action, IncomingMessage, Outcome, Reply, new_correlation_id, utcnow

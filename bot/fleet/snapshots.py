@@ -11,7 +11,7 @@ from datetime import timedelta, tzinfo
 from sqlmodel import col, select
 
 from bot import messages
-from bot.leases import Holding, Leases
+from bot.fleet.leases import Holding, Leases
 from bot.store import Database, IndexSnapshot
 from bot.types import utcnow
 from knowledge import Manifest

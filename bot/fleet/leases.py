@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select, update
 
-from bot import workers
+from bot.fleet import workers
 from bot.store import Database, DatabaseUnavailable, Lease
 from bot.types import utcnow
 

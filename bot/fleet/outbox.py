@@ -16,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
-from bot import workers
+from bot.fleet import workers
 from bot.store import Case, Database, Outbox
 from bot.types import utcnow
 

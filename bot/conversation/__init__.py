@@ -1,0 +1,1 @@
+"""The conversation: a turn from message to reply, confirmations, cases and the relay, commands."""

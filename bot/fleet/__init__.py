@@ -1,0 +1,1 @@
+"""What lets several workers run as one: leases, the outbox, rate limits, metrics, shared snapshots, logs."""
