@@ -1,10 +1,10 @@
 """Documents in, answers' evidence out: loaders, chunking, embeddings, FAISS + BM25, retrieval, eval."""
 
 from knowledge._base import KnowledgeBase, sample_corpus_path
-from knowledge._documents import Chunk, Document
+from knowledge._documents import Chunk, Document, Hit
 from knowledge._embeddings import EmbeddingModelError
 from knowledge._evidence import Evidence, Window
-from knowledge._index import Hit, KnowledgeIndex
+from knowledge._index import KnowledgeIndex
 from knowledge._loaders import DocumentError
 from knowledge._multilingual import MultilingualEncoder, shared_encoder
 from knowledge._reindex import Progress, ReindexReport

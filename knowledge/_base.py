@@ -10,9 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge._documents import Hit
 from knowledge._embeddings import Vectors
 from knowledge._evidence import Evidence
-from knowledge._index import Hit, KnowledgeIndex
+from knowledge._index import KnowledgeIndex
 from knowledge._query import QueryAnalyzer, bundled_abbreviations, bundled_thesaurus
 from knowledge._reindex import Progress, ReindexReport, reindex
 from knowledge._settings import KnowledgeSettings

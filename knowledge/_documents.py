@@ -39,3 +39,11 @@ class Chunk:
         """What the index sees: the heading path (and a table's header) give short passages context."""
         header = f"{self.table_header}\n" if self.table_header else ""
         return f"{self.citation}\n{header}{self.text}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float  # cosine similarity of query and passage
+    lexical: float  # BM25 score normalised by the best passage for this query

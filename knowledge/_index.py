@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from knowledge import _calibration as calibration
-from knowledge._documents import Chunk
+from knowledge._documents import Chunk, Hit
 from knowledge._embeddings import Vectors, embed_query, embed_texts, is_bundled_model
 from knowledge._evidence import Evidence, EvidenceJudge
 from knowledge._gate import Gate
@@ -36,14 +36,6 @@ Scores = npt.NDArray[np.float32]
 _CANDIDATES = 50
 _BM25_DIR = "bm25"
 _FAISS_FILE = "dense.faiss"
-
-
-@dataclass(frozen=True)
-class Hit:
-    chunk: Chunk
-    score: float
-    dense: float  # cosine similarity of query and passage
-    lexical: float  # BM25 score normalised by the best passage for this query
 
 
 @dataclass(frozen=True)

@@ -43,153 +43,39 @@ Conventions:
 
 from __future__ import annotations
 
-import re
-import tempfile
-from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from typing import Any, Literal
+from collections.abc import Mapping
+from datetime import date, timedelta
 
-import duckling
-
+from bot.agent._date_patterns import (
+    _DAY_RANGE,
+    _DAY_SINGLE,
+    _FOR_DAYS,
+    _LONGEST_WRAP,
+    _NEXT_WEEK,
+    _NTH_WEEK,
+    _RANGES,
+    _SINGLES,
+    _SLASH_RANGE,
+    _SLASH_SINGLE,
+    _STARTING,
+    _WEEK_OF_DAY,
+    _WEEK_OF_MONTH_DAY,
+    _WEEKDAY,
+    _WEEKDAY_RANGE,
+    COUNTS,
+    MONTHS,
+    WEEKDAYS,
+)
+from bot.agent._duckling import (
+    _CALENDAR,
+    _CHAT_SPELLINGS,
+    _CHAT_WORDS,
+    _NOT_DAYS,
+    Found,
+    _library,
+    _working_week,
+)
 from knowledge import Language, detect_language, fold
-
-Found = tuple[date, date] | None | Literal[False]  # False: a date was written, but no such day exists
-
-MONTHS = {
-    **dict.fromkeys(["enero", "january", "jan", "ene"], 1),
-    **dict.fromkeys(["febrero", "february", "feb"], 2),
-    **dict.fromkeys(["marzo", "march", "mar"], 3),
-    **dict.fromkeys(["abril", "april", "apr", "abr"], 4),
-    **dict.fromkeys(["mayo", "may"], 5),
-    **dict.fromkeys(["junio", "june", "jun"], 6),
-    **dict.fromkeys(["julio", "july", "jul"], 7),
-    **dict.fromkeys(["agosto", "august", "aug", "ago"], 8),
-    **dict.fromkeys(["septiembre", "setiembre", "september", "sep", "sept"], 9),
-    **dict.fromkeys(["octubre", "october", "oct"], 10),
-    **dict.fromkeys(["noviembre", "november", "nov"], 11),
-    **dict.fromkeys(["diciembre", "december", "dec", "dic"], 12),
-}
-WEEKDAYS = {
-    **dict.fromkeys(["lunes", "monday", "mon"], 0),
-    **dict.fromkeys(["martes", "tuesday", "tues", "tue"], 1),
-    **dict.fromkeys(["miercoles", "wednesday", "weds", "wed"], 2),
-    **dict.fromkeys(["jueves", "thursday", "thurs", "thur", "thu"], 3),
-    **dict.fromkeys(["viernes", "friday", "fri"], 4),
-    **dict.fromkeys(["sabado", "saturday", "sat"], 5),
-    **dict.fromkeys(["domingo", "sunday", "sun"], 6),
-}
-COUNTS = {
-    **dict.fromkeys(["one", "un", "uno", "una"], 1),
-    **dict.fromkeys(["two", "dos"], 2),
-    **dict.fromkeys(["three", "tres"], 3),
-    **dict.fromkeys(["four", "cuatro"], 4),
-    **dict.fromkeys(["five", "cinco"], 5),
-    **dict.fromkeys(["six", "seis"], 6),
-    **dict.fromkeys(["seven", "siete"], 7),
-    **dict.fromkeys(["eight", "ocho"], 8),
-    **dict.fromkeys(["nine", "nueve"], 9),
-    **dict.fromkeys(["ten", "diez"], 10),
-}
-
-
-def _alt(words: Mapping[str, int]) -> str:
-    return "|".join(sorted(words, key=len, reverse=True))
-
-
-_M = r"\b(?P<{}>" + _alt(MONTHS) + r")\b\.?"
-_D = r"(?<![\d/])(?P<{}>\d{{1,2}})(?![\d/])(?:st|nd|rd|th|º|ª)?"
-_Y = r"(?:,?\s*(?:de\s+|del\s+)?(?P<{}>\d{{4}}))?"
-_TO = r"\s*(?:-|–|al|a|hasta el|hasta|to|until|through|thru|till|and|y el|y)\s*(?:el\s+|the\s+)?"
-_WD = r"\b(?P<{}>" + _alt(WEEKDAYS) + r")\b"
-# A bare day number is a date only where a date would end: the end of the text, punctuation or a small word.
-_ENDS = (
-    r"(?=\s*$|\s*[^\w\s]|\s+(?:to|and|through|till|until|for|at|of|pls|please|off|too|or|but|so|starting|from"
-    r"|y|al|a|para|por|que|porfa|durante|desde|hasta)\b)"
-)
-
-
-def _p(template: str, *names: str) -> str:
-    return template.format(*names)
-
-
-def _n(template: str, n: int) -> str:
-    """The pattern with its groups numbered, for the two ends of a range."""
-    return template.replace("#", str(n))
-
-
-_ISO = r"(?P<iso#>\d{4}-\d{2}-\d{2})"
-_DAY_MONTH = _p(_D, "d#") + r"\s*(?:de\s+|of\s+)?" + _p(_M, "m#") + _p(_Y, "y#")
-_MONTH_DAY = _p(_M, "m#") + r"\s*" + _p(_D, "d#") + r"\b" + _p(_Y, "y#")
-_SLASH = r"(?<![\d/$])(?P<a#>\d{1,2})/(?P<b#>\d{1,2})(?:/(?P<y#>\d{4}|\d{2}))?(?![\d/])"
-_BARE_DAY = r"(?<![\d/$])(?P<d#>\d{1,2})(?:st|nd|rd|th|º|ª)?(?![\d/])"
-_SLASH_CUE = r"(?:\b(?:el|on|del|from|desde|hasta|until|till|to|al|for|para|dia|day)\s+)"
-
-# Explicit dates and ranges, the most specific shapes before the looser ones.
-_RANGES = [
-    re.compile(_n(_ISO, 1) + _TO + _n(_ISO, 2)),
-    re.compile(_n(_DAY_MONTH, 1) + _TO + _n(_DAY_MONTH, 2)),
-    re.compile(_n(_MONTH_DAY, 1) + _TO + _n(_MONTH_DAY, 2)),
-    re.compile(_p(_M, "m2") + r"\s*" + _p(_D, "d1") + _TO + _p(_D, "d2") + r"\b" + _p(_Y, "y2")),
-    re.compile(_p(_D, "d1") + _TO + _p(_D, "d2") + r"\s*(?:de\s+|of\s+)?" + _p(_M, "m2") + _p(_Y, "y2")),
-    re.compile(_p(_D, "d1") + _TO + _n(_MONTH_DAY, 2)),
-]
-_SINGLES = [re.compile(_n(_ISO, 1)), re.compile(_n(_DAY_MONTH, 1)), re.compile(_n(_MONTH_DAY, 1))]
-_SLASH_RANGE = re.compile(_n(_SLASH, 1) + _TO + _n(_SLASH, 2))
-_SLASH_SINGLE = re.compile(_SLASH_CUE + _n(_SLASH, 1))
-_ANY_SLASH = re.compile(_n(_SLASH, 1))
-_DAY_RANGE = re.compile(
-    # "del 9 al 17" is days, "de 9 a 17" and "from 9 to 17" are office hours
-    r"(?:\b(?:del|desde el|el|from the|between(?: the)?|the)\s+"
-    + _n(_BARE_DAY, 1)
-    + r"\s*(?:al|hasta el|a|y el|y|-|–|(?:to|till|until|through|and)(?: the)?)\s+"
-    + _n(_BARE_DAY, 2)
-    # two ordinals need no lead word: "out 23rd-27th"
-    + r"|(?<![\d/])(?P<o1>\d{1,2})(?:st|nd|rd|th)\s*(?:-|–|to|through|till|until)\s*"
-    + r"(?P<o2>\d{1,2})(?:st|nd|rd|th))"
-    + _ENDS
-)
-_DAY_SINGLE = re.compile(
-    r"(?:\b(?:el\s+)?dia\s+|\b(?:el|on the|the|a partir del)\s+)"
-    + _n(_BARE_DAY, 1)
-    + r"(?!\s*(?:de|of)\s+[a-z])"
-    + _ENDS
-)
-_WEEK_OF_DAY = re.compile(
-    r"\b(?:semana\s+del?\s+(?:dia\s+)?|week\s+of\s+(?:the\s+)?)"
-    + _n(_BARE_DAY, 1)
-    + r"(?:\s*(?:de\s+|of\s+)?"
-    + _p(_M, "m1")
-    + ")?"
-)
-_WEEK_OF_MONTH_DAY = re.compile(r"\bweek\s+of\s+" + _n(_MONTH_DAY, 1))
-_NTH_WEEK = re.compile(
-    r"\b(?:(?P<first>first|1st|primera|1a)|(?P<last>last|ultima))\s+(?:week|semana)\s+(?:of|de)\s+"
-    + _p(_M, "m1")
-)
-_NEXT_WEEK = re.compile(
-    r"\b(?:next\s+week|(?:la\s+)?semana\s+(?:que\s+viene|proxima|siguiente)|(?:la\s+)?(?:proxima|siguiente)\s+semana)\b"
-)
-_WEEKDAY_RANGE = re.compile(
-    r"(?P<mod>\b(?:next|this|proximo|este)\s+)?"
-    + _p(_WD, "w1")
-    + r"(?:\s+que\s+viene)?\s*(?:-|–|/|&|,|to|through|thru|till|until|a|al|hasta el|hasta|and|y el|y)\s*"
-    + r"(?:el\s+)?"
-    + _p(_WD, "w2")
-)
-_WEEKDAY = re.compile(
-    r"(?P<mod>\b(?:next|this|proximo|este)\s+)?"
-    + _p(_WD, "w1")
-    + r"(?!\s+(?:dia\s+|el\s+|the\s+)?\d)(?:\s+que\s+viene)?"
-)
-# "del 28 al 2" runs into the next month; "del 9 al 3" would be a 25-day absence, more likely a typo.
-_LONGEST_WRAP = timedelta(days=21)
-_FOR_DAYS = re.compile(
-    r"(?:\b(?P<for>for|durante|por)\s+)?(?:like\s+|unos\s+|unas\s+)?\b(?P<n>\d{1,2}|" + _alt(COUNTS) + r")\s+"
-    r"(?:(?P<days>days|dias)|weeks|wks|semanas)\b"
-)
-# Without "for", "3 days" is a length only beside a start: "3 días a partir del 14", "starting jan 4".
-_STARTING = re.compile(r"\b(?:starting|beginning|from|a partir|desde|empezando)\b")
 
 
 def find_date_range(text: str, today: date, lang: Language | None = None) -> tuple[date, date] | None:
@@ -238,11 +124,6 @@ def _weeks(folded: str, today: date, lang: Language) -> Found:
     if match := _NTH_WEEK.search(folded):
         return _nth_week(MONTHS[match.group("m1")], bool(match.group("first")), today)
     return None
-
-
-def _working_week(day: date) -> tuple[date, date]:
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=4)
 
 
 def _nth_week(month: int, first: bool, today: date) -> tuple[date, date]:
@@ -402,130 +283,3 @@ def _iso(value: str | None) -> date | None:
 
 # What the rules above already settled is hidden from Duckling: slashed pairs ("4/10 schedule") and numbers
 # that are part of a code or an amount ("GS-13 in feb", "#412", "$3500").
-_NOT_DAYS = re.compile(_n(_SLASH, 1) + r"|(?:\b[a-z]+-|#|\$|€)\d[\d.,]*")
-# Duckling also reads "el 3" and "the 3rd" (the rules did, where a day may end) and, in Spanish, "a un",
-# "ya" or "en el dia" as times: a reading counts only when it holds a number or a calendar word.
-_BARE_ORDINAL = re.compile(r"(?:on\s+)?(?:the|el|el dia|dia)?\s*\d{1,2}(?:st|nd|rd|th|º|ª)?")
-_CALENDAR = re.compile(
-    r"\d|\b(?:"
-    + _alt(WEEKDAYS)
-    + "|"
-    + _alt(MONTHS)
-    + r"|hoy|manana|today|tomorrow|tmrw|tonight|noche|weeks?|wks?|semanas?|weekend|finde"
-    + r"|christmas|xmas|navidad|nochebuena|nochevieja|new year|ano nuevo|reyes|thanksgiving|easter"
-    + r"|semana santa)\b"
-)
-_DAY_WORD = re.compile(
-    r"\b(?:"
-    + _alt(WEEKDAYS)
-    + "|"
-    + _alt(MONTHS)
-    + r"|hoy|manana|today|tomorrow|tmrw|tonight|days?|dias?|weekend|fin de semana)\b"
-)
-_JOIN = re.compile(r"\s*(?:-|–|&|,|and|y|to|through|thru|till|until|al|hasta)?\s*(?:el\s+|the\s+)?")
-_CHAT_SPELLINGS = {"xmas": "christmas", "finde": "fin de semana"}
-_CHAT_WORDS = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
-_LONGEST_READING = timedelta(days=31)  # a season or a year is no answer to "which days?"
-_UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
-_REGIONS: dict[Language, str] = {"es": "ES_ES", "en": "EN_US"}
-
-
-@cache
-def _zones() -> Any:
-    duckling.init()
-    # `today` is already the company's date, so UTC is the only zone Duckling needs: an empty zone folder.
-    with tempfile.TemporaryDirectory() as no_zones:
-        return duckling.load_time_zones(no_zones)
-
-
-@cache
-def _locale(lang: Language) -> Any:
-    return duckling.parse_locale(
-        _REGIONS[lang], duckling.default_locale_lang(duckling.parse_lang(lang.upper()))
-    )
-
-
-@cache
-def _dimensions(names: tuple[str, ...]) -> Any:
-    return duckling.parse_dimensions(list(names))
-
-
-def duckling_readings(
-    folded: str, today: date, languages: Sequence[Language], dimensions: tuple[str, ...]
-) -> list[Any]:
-    """What Duckling reads in `folded` text in each of `languages` (chat mixes them).
-
-    Each reading is Duckling's dict: `dim`, `body`, `start`, `end` (offsets into `folded`) and `value`.
-    """
-    noon = int(datetime.combine(today, time(12), tzinfo=UTC).timestamp())
-    reference = duckling.parse_ref_time(_zones(), "UTC", noon)
-    # Duckling takes a C string of UTF-8: a NUL or a lone surrogate from a broken client would make it
-    # panic, so each becomes a space, which keeps the offsets.
-    folded = _UNSENDABLE.sub(" ", folded)
-    readings: list[Any] = []
-    for code in languages:
-        context = duckling.Context(reference, _locale(code))
-        readings += duckling.parse(folded, context, _dimensions(dimensions), False)
-    return readings
-
-
-def _library(folded: str, today: date, lang: Language) -> Found:
-    """Duckling's readings that name days, in the message's language and then the other."""
-    for code in (lang, "en" if lang == "es" else "es"):
-        items = duckling_readings(folded, today, [code], ("time",))
-        readings = sorted(
-            (item["start"], item["end"], found) for item in items if (found := _days(item, today))
-        )
-        if readings:
-            return _joined(folded, readings)
-    return None
-
-
-def _days(item: Mapping[str, Any], today: date) -> tuple[date, date] | None:
-    body = item["body"]
-    if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
-        return None
-    found = _from_duckling(item)
-    # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
-    if found and found[1] >= today and found[1] - found[0] <= _LONGEST_READING:
-        return max(found[0], today), found[1]
-    return None
-
-
-def _joined(folded: str, readings: list[tuple[int, int, tuple[date, date]]]) -> tuple[date, date]:
-    """Readings joined by "and" or "to" ("today and tomorrow") are one range; the first one otherwise."""
-    _, end_at, (first, last) = readings[0]
-    for start, end, (day, until) in readings[1:]:
-        if start < end_at:
-            continue  # another reading of the same words
-        if not _JOIN.fullmatch(folded[end_at:start]):
-            break
-        first, last, end_at = min(first, day), max(last, until), end
-    return first, last
-
-
-def _from_duckling(item: Mapping[str, Any]) -> Found:
-    value = item["value"]
-    if value.get("type") == "interval":
-        start, end = value.get("from") or {}, value.get("to") or {}
-        if not start.get("value"):
-            return None
-        if start.get("grain") in ("hour", "minute", "second") and not _DAY_WORD.search(item["body"]):
-            return None  # office hours ("de 9 a 14"), not days
-        first = _day_of(start["value"])
-        if start.get("grain") == "hour" and start["value"][11:13] >= "18":
-            first += timedelta(days=1)  # the weekend starts on Friday evening, the days off on Saturday
-        last = _day_of(end["value"]) if end.get("value") else first
-        if end.get("value", "")[10:19] == "T00:00:00" and last > first:
-            last -= timedelta(days=1)  # Duckling's interval ends the midnight after the last day
-        return (first, last) if first <= last else None
-    grain, day = value.get("grain"), _day_of(value["value"])
-    if grain == "week":
-        return _working_week(day)
-    if grain == "day" or (grain in ("hour", "minute") and _DAY_WORD.search(item["body"])):
-        return day, day
-    return None  # a month or a year is no answer to "which days?"; a time alone ("12h", "ya") is no day
-
-
-def _day_of(stamp: str) -> date:
-    return date.fromisoformat(stamp[:10])

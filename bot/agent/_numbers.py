@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 
-from bot.agent._dates import duckling_readings
+from bot.agent._duckling import duckling_readings
 from knowledge import fold
 
 _NOT_REFERENCES = ("time", "duration", "amount-of-money", "quantity", "distance", "temperature", "volume")

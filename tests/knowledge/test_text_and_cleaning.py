@@ -47,7 +47,7 @@ def test_icons_and_html_tags_are_dropped_but_text_stays() -> None:
 
 
 def test_a_table_row_is_quoted_under_its_tables_header() -> None:
-    from knowledge._evidence import _windows
+    from knowledge._windows import _windows
 
     header = "| Área | Grupo | Nivel | Salario base |"
     rows = "\n".join(f"| Área 1. | {g} | 1 | {19000 - 1000 * i},00 |" for i, g in enumerate("ABCDEFG"))
