@@ -23,7 +23,7 @@ from knowledge._calibration import relative
 from knowledge._gate import Gate, general_frequency, is_general_word
 from knowledge._query import SYNONYM_WEIGHT, AnalyzedQuery, Slot
 from knowledge._text import Analyzer, Language, fold, words
-from knowledge._windows import _windows
+from knowledge._windows import cut_windows
 
 if TYPE_CHECKING:
     from knowledge._documents import Chunk, Hit
@@ -142,7 +142,7 @@ class EvidenceJudge:
             seen_terms.update(heading)
             # A section whose title names what was asked is the place the answer lives.
             titled = sum(w * _slot_match(slot, [], heading) for slot, w in topic) / total if total else 0.0
-            for position, (text, quote) in enumerate(_windows(hit.chunk.text, hit.chunk.table_header)):
+            for position, (text, quote) in enumerate(cut_windows(hit.chunk.text, hit.chunk.table_header)):
                 terms = self._terms(text, lang, forms)
                 seen_terms.update(terms)
                 raw = [_slot_match(slot, terms, heading) for slot, _ in topic]

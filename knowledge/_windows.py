@@ -26,7 +26,7 @@ def _is_fragment(unit: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def _windows(text: str, table_header: str = "") -> tuple[tuple[str, str], ...]:
+def cut_windows(text: str, table_header: str = "") -> tuple[tuple[str, str], ...]:
     """(window, quote) pairs. Windows start at every sentence and run on to a second one; list items are
     short, so a window keeps taking them until it holds enough ("Grupo A: seis meses." alone says
     little). The quote adds the sentences either side when they fit: the answer often sits beside the

@@ -43,15 +43,15 @@ COUNTS = {
 }
 
 
-def _alt(words: Mapping[str, int]) -> str:
+def alternation(words: Mapping[str, int]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
-_M = r"\b(?P<{}>" + _alt(MONTHS) + r")\b\.?"
+_M = r"\b(?P<{}>" + alternation(MONTHS) + r")\b\.?"
 _D = r"(?<![\d/])(?P<{}>\d{{1,2}})(?![\d/])(?:st|nd|rd|th|º|ª)?"
 _Y = r"(?:,?\s*(?:de\s+|del\s+)?(?P<{}>\d{{4}}))?"
 _TO = r"\s*(?:-|–|al|a|hasta el|hasta|to|until|through|thru|till|and|y el|y)\s*(?:el\s+|the\s+)?"
-_WD = r"\b(?P<{}>" + _alt(WEEKDAYS) + r")\b"
+_WD = r"\b(?P<{}>" + alternation(WEEKDAYS) + r")\b"
 # A bare day number is a date only where a date would end: the end of the text, punctuation or a small word.
 _ENDS = (
     r"(?=\s*$|\s*[^\w\s]|\s+(?:to|and|through|till|until|for|at|of|pls|please|off|too|or|but|so|starting|from"
@@ -63,7 +63,7 @@ def _p(template: str, *names: str) -> str:
     return template.format(*names)
 
 
-def _n(template: str, n: int) -> str:
+def numbered(template: str, n: int) -> str:
     """The pattern with its groups numbered, for the two ends of a range."""
     return template.replace("#", str(n))
 
@@ -71,72 +71,78 @@ def _n(template: str, n: int) -> str:
 _ISO = r"(?P<iso#>\d{4}-\d{2}-\d{2})"
 _DAY_MONTH = _p(_D, "d#") + r"\s*(?:de\s+|of\s+)?" + _p(_M, "m#") + _p(_Y, "y#")
 _MONTH_DAY = _p(_M, "m#") + r"\s*" + _p(_D, "d#") + r"\b" + _p(_Y, "y#")
-_SLASH = r"(?<![\d/$])(?P<a#>\d{1,2})/(?P<b#>\d{1,2})(?:/(?P<y#>\d{4}|\d{2}))?(?![\d/])"
+SLASH = r"(?<![\d/$])(?P<a#>\d{1,2})/(?P<b#>\d{1,2})(?:/(?P<y#>\d{4}|\d{2}))?(?![\d/])"
 _BARE_DAY = r"(?<![\d/$])(?P<d#>\d{1,2})(?:st|nd|rd|th|º|ª)?(?![\d/])"
 _SLASH_CUE = r"(?:\b(?:el|on|del|from|desde|hasta|until|till|to|al|for|para|dia|day)\s+)"
 
 # Explicit dates and ranges, the most specific shapes before the looser ones.
-_RANGES = [
-    re.compile(_n(_ISO, 1) + _TO + _n(_ISO, 2)),
-    re.compile(_n(_DAY_MONTH, 1) + _TO + _n(_DAY_MONTH, 2)),
-    re.compile(_n(_MONTH_DAY, 1) + _TO + _n(_MONTH_DAY, 2)),
+RANGES = [
+    re.compile(numbered(_ISO, 1) + _TO + numbered(_ISO, 2)),
+    re.compile(numbered(_DAY_MONTH, 1) + _TO + numbered(_DAY_MONTH, 2)),
+    re.compile(numbered(_MONTH_DAY, 1) + _TO + numbered(_MONTH_DAY, 2)),
     re.compile(_p(_M, "m2") + r"\s*" + _p(_D, "d1") + _TO + _p(_D, "d2") + r"\b" + _p(_Y, "y2")),
     re.compile(_p(_D, "d1") + _TO + _p(_D, "d2") + r"\s*(?:de\s+|of\s+)?" + _p(_M, "m2") + _p(_Y, "y2")),
-    re.compile(_p(_D, "d1") + _TO + _n(_MONTH_DAY, 2)),
+    re.compile(_p(_D, "d1") + _TO + numbered(_MONTH_DAY, 2)),
 ]
-_SINGLES = [re.compile(_n(_ISO, 1)), re.compile(_n(_DAY_MONTH, 1)), re.compile(_n(_MONTH_DAY, 1))]
-_SLASH_RANGE = re.compile(_n(_SLASH, 1) + _TO + _n(_SLASH, 2))
-_SLASH_SINGLE = re.compile(_SLASH_CUE + _n(_SLASH, 1))
-_ANY_SLASH = re.compile(_n(_SLASH, 1))
-_DAY_RANGE = re.compile(
+SINGLES = [
+    re.compile(numbered(_ISO, 1)),
+    re.compile(numbered(_DAY_MONTH, 1)),
+    re.compile(numbered(_MONTH_DAY, 1)),
+]
+SLASH_RANGE = re.compile(numbered(SLASH, 1) + _TO + numbered(SLASH, 2))
+SLASH_SINGLE = re.compile(_SLASH_CUE + numbered(SLASH, 1))
+_ANY_SLASH = re.compile(numbered(SLASH, 1))
+DAY_RANGE = re.compile(
     # "del 9 al 17" is days, "de 9 a 17" and "from 9 to 17" are office hours
     r"(?:\b(?:del|desde el|el|from the|between(?: the)?|the)\s+"
-    + _n(_BARE_DAY, 1)
+    + numbered(_BARE_DAY, 1)
     + r"\s*(?:al|hasta el|a|y el|y|-|–|(?:to|till|until|through|and)(?: the)?)\s+"
-    + _n(_BARE_DAY, 2)
+    + numbered(_BARE_DAY, 2)
     # two ordinals need no lead word: "out 23rd-27th"
     + r"|(?<![\d/])(?P<o1>\d{1,2})(?:st|nd|rd|th)\s*(?:-|–|to|through|till|until)\s*"
     + r"(?P<o2>\d{1,2})(?:st|nd|rd|th))"
     + _ENDS
 )
-_DAY_SINGLE = re.compile(
+DAY_SINGLE = re.compile(
     r"(?:\b(?:el\s+)?dia\s+|\b(?:el|on the|the|a partir del)\s+)"
-    + _n(_BARE_DAY, 1)
+    + numbered(_BARE_DAY, 1)
     + r"(?!\s*(?:de|of)\s+[a-z])"
     + _ENDS
 )
-_WEEK_OF_DAY = re.compile(
+WEEK_OF_DAY = re.compile(
     r"\b(?:semana\s+del?\s+(?:dia\s+)?|week\s+of\s+(?:the\s+)?)"
-    + _n(_BARE_DAY, 1)
+    + numbered(_BARE_DAY, 1)
     + r"(?:\s*(?:de\s+|of\s+)?"
     + _p(_M, "m1")
     + ")?"
 )
-_WEEK_OF_MONTH_DAY = re.compile(r"\bweek\s+of\s+" + _n(_MONTH_DAY, 1))
-_NTH_WEEK = re.compile(
+WEEK_OF_MONTH_DAY = re.compile(r"\bweek\s+of\s+" + numbered(_MONTH_DAY, 1))
+NTH_WEEK = re.compile(
     r"\b(?:(?P<first>first|1st|primera|1a)|(?P<last>last|ultima))\s+(?:week|semana)\s+(?:of|de)\s+"
     + _p(_M, "m1")
 )
-_NEXT_WEEK = re.compile(
+NEXT_WEEK = re.compile(
     r"\b(?:next\s+week|(?:la\s+)?semana\s+(?:que\s+viene|proxima|siguiente)|(?:la\s+)?(?:proxima|siguiente)\s+semana)\b"
 )
-_WEEKDAY_RANGE = re.compile(
+WEEKDAY_RANGE = re.compile(
     r"(?P<mod>\b(?:next|this|proximo|este)\s+)?"
     + _p(_WD, "w1")
     + r"(?:\s+que\s+viene)?\s*(?:-|–|/|&|,|to|through|thru|till|until|a|al|hasta el|hasta|and|y el|y)\s*"
     + r"(?:el\s+)?"
     + _p(_WD, "w2")
 )
-_WEEKDAY = re.compile(
+WEEKDAY = re.compile(
     r"(?P<mod>\b(?:next|this|proximo|este)\s+)?"
     + _p(_WD, "w1")
     + r"(?!\s+(?:dia\s+|el\s+|the\s+)?\d)(?:\s+que\s+viene)?"
 )
 # "del 28 al 2" runs into the next month; "del 9 al 3" would be a 25-day absence, more likely a typo.
-_LONGEST_WRAP = timedelta(days=21)
-_FOR_DAYS = re.compile(
-    r"(?:\b(?P<for>for|durante|por)\s+)?(?:like\s+|unos\s+|unas\s+)?\b(?P<n>\d{1,2}|" + _alt(COUNTS) + r")\s+"
+LONGEST_WRAP = timedelta(days=21)
+FOR_DAYS = re.compile(
+    r"(?:\b(?P<for>for|durante|por)\s+)?(?:like\s+|unos\s+|unas\s+)?\b(?P<n>\d{1,2}|"
+    + alternation(COUNTS)
+    + r")\s+"
     r"(?:(?P<days>days|dias)|weeks|wks|semanas)\b"
 )
 # Without "for", "3 days" is a length only beside a start: "3 días a partir del 14", "starting jan 4".
-_STARTING = re.compile(r"\b(?:starting|beginning|from|a partir|desde|empezando)\b")
+STARTING = re.compile(r"\b(?:starting|beginning|from|a partir|desde|empezando)\b")

@@ -47,33 +47,33 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from bot.agent._date_patterns import (
-    _DAY_RANGE,
-    _DAY_SINGLE,
-    _FOR_DAYS,
-    _LONGEST_WRAP,
-    _NEXT_WEEK,
-    _NTH_WEEK,
-    _RANGES,
-    _SINGLES,
-    _SLASH_RANGE,
-    _SLASH_SINGLE,
-    _STARTING,
-    _WEEK_OF_DAY,
-    _WEEK_OF_MONTH_DAY,
-    _WEEKDAY,
-    _WEEKDAY_RANGE,
     COUNTS,
+    DAY_RANGE,
+    DAY_SINGLE,
+    FOR_DAYS,
+    LONGEST_WRAP,
     MONTHS,
+    NEXT_WEEK,
+    NTH_WEEK,
+    RANGES,
+    SINGLES,
+    SLASH_RANGE,
+    SLASH_SINGLE,
+    STARTING,
+    WEEK_OF_DAY,
+    WEEK_OF_MONTH_DAY,
+    WEEKDAY,
+    WEEKDAY_RANGE,
     WEEKDAYS,
 )
 from bot.agent._duckling import (
-    _CALENDAR,
-    _CHAT_SPELLINGS,
-    _CHAT_WORDS,
-    _NOT_DAYS,
+    CALENDAR,
+    CHAT_SPELLINGS,
+    CHAT_WORDS,
+    NOT_DAYS,
     Found,
-    _library,
-    _working_week,
+    duckling_days,
+    working_week,
 )
 from knowledge import Language, detect_language, fold
 
@@ -86,9 +86,9 @@ def find_date_range(text: str, today: date, lang: Language | None = None) -> tup
     folded = fold(text)
     lang = lang or detect_language(text)
     found = _rules(folded, today, lang)
-    if found is None and _CALENDAR.search(folded):  # Duckling's readings must hold one anyway
-        chat = _CHAT_WORDS.sub(lambda m: _CHAT_SPELLINGS[m.group()], _NOT_DAYS.sub(" ", folded))
-        found = _library(chat, today, lang)
+    if found is None and CALENDAR.search(folded):  # Duckling's readings must hold one anyway
+        chat = CHAT_WORDS.sub(lambda m: CHAT_SPELLINGS[m.group()], NOT_DAYS.sub(" ", folded))
+        found = duckling_days(chat, today, lang)
     if not found:
         return None
     return _for_days(folded, found)
@@ -107,21 +107,21 @@ def _rules(folded: str, today: date, lang: Language) -> Found:
 
 
 def _for_days(folded: str, found: tuple[date, date]) -> tuple[date, date]:
-    match = _FOR_DAYS.search(folded)
-    if match is None or found[0] != found[1] or not (match.group("for") or _STARTING.search(folded)):
+    match = FOR_DAYS.search(folded)
+    if match is None or found[0] != found[1] or not (match.group("for") or STARTING.search(folded)):
         return found
     count = (COUNTS.get(match.group("n")) or int(match.group("n"))) * (1 if match.group("days") else 7)
     return found[0], found[0] + timedelta(days=max(count, 1) - 1)
 
 
 def _weeks(folded: str, today: date, lang: Language) -> Found:
-    if _NEXT_WEEK.search(folded):
+    if NEXT_WEEK.search(folded):
         # "la semana que viene, de lunes a miércoles": those days of next week.
-        return _weekdays(folded, today, lang, next_week=True) or _working_week(today + timedelta(days=7))
-    if match := _WEEK_OF_MONTH_DAY.search(folded) or _WEEK_OF_DAY.search(folded):
+        return _weekdays(folded, today, lang, next_week=True) or working_week(today + timedelta(days=7))
+    if match := WEEK_OF_MONTH_DAY.search(folded) or WEEK_OF_DAY.search(folded):
         day = _day_on_or_after(int(match.group("d1")), match.group("m1"), today)
-        return _working_week(day) if day else False
-    if match := _NTH_WEEK.search(folded):
+        return working_week(day) if day else False
+    if match := NTH_WEEK.search(folded):
         return _nth_week(MONTHS[match.group("m1")], bool(match.group("first")), today)
     return None
 
@@ -133,7 +133,7 @@ def _nth_week(month: int, first: bool, today: date) -> tuple[date, date]:
         edge = start_of_month if first else end_of_month
         # The week holding the month's first (or last) Thursday, kept inside the month.
         thursday = edge + timedelta(days=((3 - edge.weekday()) % 7 if first else -((edge.weekday() - 3) % 7)))
-        monday, friday = _working_week(thursday)
+        monday, friday = working_week(thursday)
         week = max(monday, start_of_month), min(friday, end_of_month)
         if week[1] >= today:
             return week
@@ -141,18 +141,18 @@ def _nth_week(month: int, first: bool, today: date) -> tuple[date, date]:
 
 
 def _explicit_ranges(folded: str, today: date, lang: Language) -> Found:
-    for pattern in _RANGES:
+    for pattern in RANGES:
         if match := pattern.search(folded):
             return _range(match.groupdict(), today)
     return None
 
 
 def _explicit_single(folded: str, today: date, lang: Language) -> Found:
-    for pattern in _SINGLES:
+    for pattern in SINGLES:
         if match := pattern.search(folded):
             day = _single(match.groupdict(), today)
             return (day, day) if day else False
-    if match := _DAY_SINGLE.search(folded):
+    if match := DAY_SINGLE.search(folded):
         day = _day_on_or_after(int(match.group("d1")), None, today)
         return (day, day) if day else False
     return None
@@ -170,7 +170,7 @@ def _range(g: Mapping[str, str | None], today: date) -> Found:
             start = _make(start.day, (start.month - 2) % 12 + 1, year1, today - timedelta(days=366))
             start = start and _next_year_if_past(start, today, year1)
         end = start and _make(int(g["d2"] or 0), MONTHS[month2 or ""], year2, start)
-    if not start or not end or end < start or (_wraps(g) and end - start > _LONGEST_WRAP):
+    if not start or not end or end < start or (_wraps(g) and end - start > LONGEST_WRAP):
         return False
     return start, end
 
@@ -190,10 +190,10 @@ def _single(g: Mapping[str, str | None], today: date) -> date | None:
 
 
 def _slashed(folded: str, today: date, lang: Language) -> Found:
-    if match := _SLASH_RANGE.search(folded):
+    if match := SLASH_RANGE.search(folded):
         pairs = [(int(match.group(f"a{n}")), int(match.group(f"b{n}"))) for n in (1, 2)]
         years = [match.group("y1") or match.group("y2"), match.group("y2")]
-    elif match := _SLASH_SINGLE.search(folded):
+    elif match := SLASH_SINGLE.search(folded):
         pairs = [(int(match.group("a1")), int(match.group("b1")))] * 2
         years = [match.group("y1")] * 2
     else:
@@ -212,12 +212,12 @@ def _full_year(year: str | None) -> str | None:
 
 
 def _day_range(folded: str, today: date, lang: Language) -> Found:
-    if (match := _DAY_RANGE.search(folded)) is None:
+    if (match := DAY_RANGE.search(folded)) is None:
         return None
     first, last = match.group("d1") or match.group("o1"), match.group("d2") or match.group("o2")
     start = _day_on_or_after(int(first), None, today)
     end = start and _day_on_or_after(int(last), None, start)
-    return (start, end) if start and end and end - start <= _LONGEST_WRAP else False
+    return (start, end) if start and end and end - start <= LONGEST_WRAP else False
 
 
 def _day_on_or_after(day: int, month: str | None, not_before: date) -> date | None:
@@ -237,7 +237,7 @@ def _day_on_or_after(day: int, month: str | None, not_before: date) -> date | No
 
 
 def _weekdays(folded: str, today: date, lang: Language, next_week: bool = False) -> Found:
-    match = _WEEKDAY_RANGE.search(folded) or _WEEKDAY.search(folded)
+    match = WEEKDAY_RANGE.search(folded) or WEEKDAY.search(folded)
     if match is None:
         return None
     mod = (match.group("mod") or "").strip()

@@ -15,40 +15,40 @@ from typing import Any, Literal
 
 import duckling
 
-from bot.agent._date_patterns import _SLASH, MONTHS, WEEKDAYS, _alt, _n
+from bot.agent._date_patterns import MONTHS, SLASH, WEEKDAYS, alternation, numbered
 from knowledge import Language
 
 Found = tuple[date, date] | None | Literal[False]  # False: a date was written, but no such day exists
 
 
-def _working_week(day: date) -> tuple[date, date]:
+def working_week(day: date) -> tuple[date, date]:
     monday = day - timedelta(days=day.weekday())
     return monday, monday + timedelta(days=4)
 
 
-_NOT_DAYS = re.compile(_n(_SLASH, 1) + r"|(?:\b[a-z]+-|#|\$|€)\d[\d.,]*")
+NOT_DAYS = re.compile(numbered(SLASH, 1) + r"|(?:\b[a-z]+-|#|\$|€)\d[\d.,]*")
 # Duckling also reads "el 3" and "the 3rd" (the rules did, where a day may end) and, in Spanish, "a un",
 # "ya" or "en el dia" as times: a reading counts only when it holds a number or a calendar word.
 _BARE_ORDINAL = re.compile(r"(?:on\s+)?(?:the|el|el dia|dia)?\s*\d{1,2}(?:st|nd|rd|th|º|ª)?")
-_CALENDAR = re.compile(
+CALENDAR = re.compile(
     r"\d|\b(?:"
-    + _alt(WEEKDAYS)
+    + alternation(WEEKDAYS)
     + "|"
-    + _alt(MONTHS)
+    + alternation(MONTHS)
     + r"|hoy|manana|today|tomorrow|tmrw|tonight|noche|weeks?|wks?|semanas?|weekend|finde"
     + r"|christmas|xmas|navidad|nochebuena|nochevieja|new year|ano nuevo|reyes|thanksgiving|easter"
     + r"|semana santa)\b"
 )
 _DAY_WORD = re.compile(
     r"\b(?:"
-    + _alt(WEEKDAYS)
+    + alternation(WEEKDAYS)
     + "|"
-    + _alt(MONTHS)
+    + alternation(MONTHS)
     + r"|hoy|manana|today|tomorrow|tmrw|tonight|days?|dias?|weekend|fin de semana)\b"
 )
 _JOIN = re.compile(r"\s*(?:-|–|&|,|and|y|to|through|thru|till|until|al|hasta)?\s*(?:el\s+|the\s+)?")
-_CHAT_SPELLINGS = {"xmas": "christmas", "finde": "fin de semana"}
-_CHAT_WORDS = re.compile(r"\b(?:" + "|".join(_CHAT_SPELLINGS) + r")\b")
+CHAT_SPELLINGS = {"xmas": "christmas", "finde": "fin de semana"}
+CHAT_WORDS = re.compile(r"\b(?:" + "|".join(CHAT_SPELLINGS) + r")\b")
 _LONGEST_READING = timedelta(days=31)  # a season or a year is no answer to "which days?"
 _UNSENDABLE = re.compile("[\x00\ud800-\udfff]")
 _REGIONS: dict[Language, str] = {"es": "ES_ES", "en": "EN_US"}
@@ -93,7 +93,7 @@ def duckling_readings(
     return readings
 
 
-def _library(folded: str, today: date, lang: Language) -> Found:
+def duckling_days(folded: str, today: date, lang: Language) -> Found:
     """Duckling's readings that name days, in the message's language and then the other."""
     for code in (lang, "en" if lang == "es" else "es"):
         items = duckling_readings(folded, today, [code], ("time",))
@@ -107,7 +107,7 @@ def _library(folded: str, today: date, lang: Language) -> Found:
 
 def _days(item: Mapping[str, Any], today: date) -> tuple[date, date] | None:
     body = item["body"]
-    if _BARE_ORDINAL.fullmatch(body) or not _CALENDAR.search(body):
+    if _BARE_ORDINAL.fullmatch(body) or not CALENDAR.search(body):
         return None
     found = _from_duckling(item)
     # Requests are for today or later: "5 months ago" or "last week" is context, not the dates asked.
@@ -145,7 +145,7 @@ def _from_duckling(item: Mapping[str, Any]) -> Found:
         return (first, last) if first <= last else None
     grain, day = value.get("grain"), _day_of(value["value"])
     if grain == "week":
-        return _working_week(day)
+        return working_week(day)
     if grain == "day" or (grain in ("hour", "minute") and _DAY_WORD.search(item["body"])):
         return day, day
     return None  # a month or a year is no answer to "which days?"; a time alone ("12h", "ya") is no day

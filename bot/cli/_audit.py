@@ -13,10 +13,10 @@ from bot import messages
 from bot.audit import ExportFormat
 from bot.cli._common import (
     ConfigOption,
-    _database,
-    _database_problems_end_the_command,
-    _settings,
+    database_problems_end_the_command,
     err,
+    open_database,
+    read_settings,
 )
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: every tool call, case and vote.")
@@ -49,11 +49,11 @@ def audit_export(
 
     from bot.audit import export
 
-    settings = _settings(config)
+    settings = read_settings(config)
     start = since if since.tzinfo else since.replace(tzinfo=ZoneInfo(settings.agent.timezone))
-    db = _database(settings)
+    db = open_database(settings)
     try:
-        with _database_problems_end_the_command():
+        with database_problems_end_the_command():
             if output is None:
                 count = export(db, start, sys.stdout, fmt)
             else:

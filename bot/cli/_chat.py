@@ -11,10 +11,10 @@ import typer
 
 from bot.cli._common import (
     ConfigOption,
-    _bot,
-    _ensure_index,
-    _settings,
+    ensure_index,
     out,
+    read_settings,
+    wired_bot,
 )
 from bot.types import Outcome
 
@@ -28,8 +28,8 @@ def ask(
     """One turn through the full agent."""
     from bot import IncomingMessage
 
-    bot = _bot(_settings(config))
-    _ensure_index(bot)
+    bot = wired_bot(read_settings(config))
+    ensure_index(bot)
     platform, _, user_id = user.rpartition(":")
     reply = asyncio.run(
         bot.ahandle(IncomingMessage(platform=platform or "cli", user_id=user_id, text=question))
@@ -57,8 +57,8 @@ def chat(
     # Bytes that are not UTF-8 become U+FFFD instead of ending the chat; later lines are still answered.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")
-    bot = _bot(_settings(config), config_file=config)
-    _ensure_index(bot)
+    bot = wired_bot(read_settings(config), config_file=config)
+    ensure_index(bot)
     asyncio.run(run_chat(bot, user, out))
 
 

@@ -35,7 +35,7 @@ ConfigOption = Annotated[
 ]
 
 
-def _settings(config: Path | None, **overrides: Any) -> Settings:
+def read_settings(config: Path | None, **overrides: Any) -> Settings:
     # The model ships inside a Python package; nothing may be fetched from a hub at run time.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -49,7 +49,7 @@ def _settings(config: Path | None, **overrides: Any) -> Settings:
         raise typer.Exit(2) from exc
 
 
-class _RichProgress:
+class RichProgress:
     """Shows embedding progress as a bar on stderr (so --json output stays clean)."""
 
     def __init__(self, console: Console) -> None:
@@ -74,7 +74,7 @@ class _RichProgress:
             self._progress.stop()
 
 
-class _LineProgress:
+class LineProgress:
     """Progress as plain lines on stderr when it is not a terminal (a log file, CI, a pipe): one line per
     tenth of the work, so a long reindex shows it is alive without flooding the log."""
 
@@ -93,11 +93,11 @@ class _LineProgress:
             self._console.print(messages.EMBEDDING_PROGRESS.format(done=self._done, total=self._total))
 
 
-def _progress(console: Console) -> _RichProgress | _LineProgress:
-    return _RichProgress(console) if console.is_terminal else _LineProgress(console)
+def progress_for(console: Console) -> RichProgress | LineProgress:
+    return RichProgress(console) if console.is_terminal else LineProgress(console)
 
 
-def _print_report(
+def print_report(
     report: ReindexReport, serving: str | None, as_json: bool, console: Console | None = None
 ) -> None:
     console = console or out
@@ -115,7 +115,7 @@ def _print_report(
         console.print(messages.REINDEX_NOTHING.format(snapshot=serving, unchanged=len(report.unchanged)))
 
 
-def _bot(
+def wired_bot(
     settings: Settings,
     knowledge: KnowledgeBase | None = None,
     config_file: Path | None = None,
@@ -135,7 +135,7 @@ def _bot(
     if migrate is None:
         migrate = not settings.database_url
     try:
-        with _database_problems_end_the_command():
+        with database_problems_end_the_command():
             live = LivePolicy(settings, config_file)
             return Bot.from_settings(settings, knowledge=knowledge, live_policy=live, migrate=migrate)
     except (RegistryError, LLMConfigError) as exc:
@@ -143,23 +143,23 @@ def _bot(
         raise typer.Exit(2) from exc
 
 
-def _since_utc(holding: Holding) -> str:
+def since_utc(holding: Holding) -> str:
     return f"{holding.acquired_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _ensure_index(bot: Bot) -> None:
+def ensure_index(bot: Bot) -> None:
     """The embedded default works out of the box: a missing index is built from the configured norms."""
     from bot.fleet.leases import LeaseHeld
 
     kb = bot.knowledge
     if kb is not None and kb.current_id() is None:
         try:
-            report = kb.reindex(progress=_progress(err))
+            report = kb.reindex(progress=progress_for(err))
         except LeaseHeld as exc:  # another worker builds it: this one serves it once it is recorded
-            holder, since = exc.holding.holder, _since_utc(exc.holding)
+            holder, since = exc.holding.holder, since_utc(exc.holding)
             err.print(messages.REINDEX_WAITING.format(worker=holder, since=since))
             return
-        _print_report(report, kb.current_id(), as_json=False, console=err)
+        print_report(report, kb.current_id(), as_json=False, console=err)
     elif kb is not None:
         try:
             kb.store.load(kb.current_id())
@@ -168,7 +168,7 @@ def _ensure_index(bot: Bot) -> None:
             err.print(messages.INDEX_ERROR.format(error=exc))
 
 
-def _database(settings: Settings, migrate: bool | None = None) -> Database:
+def open_database(settings: Settings, migrate: bool | None = None) -> Database:
     """The configured database with the newest schema: migrated on the embedded default, checked on any
     configured one (which changes by `backoffice db upgrade` alone)."""
     from bot.store import Database
@@ -176,13 +176,13 @@ def _database(settings: Settings, migrate: bool | None = None) -> Database:
     db = Database(settings.effective_database_url)
     if migrate is None:
         migrate = not settings.database_url
-    with _database_problems_end_the_command():
+    with database_problems_end_the_command():
         db.prepare(migrate)
     return db
 
 
 @contextmanager
-def _database_problems_end_the_command() -> Iterator[None]:
+def database_problems_end_the_command() -> Iterator[None]:
     """A database that cannot be reached, or holds another schema, ends the command with what to do."""
     from bot.store import DatabaseUnavailable, SchemaOutdated
 
@@ -192,11 +192,11 @@ def _database_problems_end_the_command() -> Iterator[None]:
         err.print(messages.ASK_DATABASE_ERROR.format(error=exc))
         raise typer.Exit(1) from exc
     except SchemaOutdated as exc:
-        err.print(_describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
+        err.print(describe_schema(exc.state, exc.url), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
 
 
-def _describe_schema(state: SchemaState, url: str) -> str:
+def describe_schema(state: SchemaState, url: str) -> str:
     if state.is_newest:
         return messages.SCHEMA_NEWEST.format(url=url, current=state.current)
     if state.current is None:

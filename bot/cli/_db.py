@@ -10,11 +10,11 @@ import typer
 from bot import messages
 from bot.cli._common import (
     ConfigOption,
-    _database_problems_end_the_command,
-    _describe_schema,
-    _settings,
+    database_problems_end_the_command,
+    describe_schema,
     err,
     out,
+    read_settings,
 )
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ db_app = typer.Typer(no_args_is_help=True, help="The database schema: which revi
 def _schema_state(config: Path | None) -> tuple[Database, SchemaState]:
     from bot.store import Database
 
-    db = Database(_settings(config).effective_database_url)
-    with _database_problems_end_the_command():
+    db = Database(read_settings(config).effective_database_url)
+    with database_problems_end_the_command():
         return db, db.schema_state()
 
 
@@ -37,7 +37,7 @@ def db_current(config: ConfigOption = None) -> None:
     """Which schema revision the database holds and whether it is the newest (exit 1 when it is not)."""
     db, state = _schema_state(config)
     db.dispose()
-    out.print(_describe_schema(state, db.safe_url), highlight=False, soft_wrap=True)
+    out.print(describe_schema(state, db.safe_url), highlight=False, soft_wrap=True)
     if not state.is_newest:
         raise typer.Exit(1)
 
@@ -50,16 +50,16 @@ def db_upgrade(config: ConfigOption = None) -> None:
     db, before = _schema_state(config)
     if not before.known:
         db.dispose()
-        err.print(_describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
+        err.print(describe_schema(before, db.safe_url), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     try:
-        with _database_problems_end_the_command():
+        with database_problems_end_the_command():
             held = db.migrate()  # what it held once this upgrade's turn came: another may have done it
     finally:
         db.dispose()
     if held == before.newest:
         out.print(
-            _describe_schema(replace(before, current=held), db.safe_url), highlight=False, soft_wrap=True
+            describe_schema(replace(before, current=held), db.safe_url), highlight=False, soft_wrap=True
         )
     else:
         out.print(

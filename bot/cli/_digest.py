@@ -15,11 +15,11 @@ from rich.table import Table
 from bot import messages
 from bot.cli._common import (
     ConfigOption,
-    _bot,
-    _database,
-    _settings,
     err,
+    open_database,
     out,
+    read_settings,
+    wired_bot,
 )
 from bot.config import Settings
 from knowledge import (
@@ -44,10 +44,10 @@ def digest(
     from bot.store import DatabaseUnavailable
     from knowledge._embeddings import embed_texts
 
-    settings = _settings(config)
+    settings = read_settings(config)
     zone = ZoneInfo(settings.digest.timezone)
     week = week or last_week(zone)
-    db = _database(settings)
+    db = open_database(settings)
     kb = KnowledgeBase(settings.home, settings.knowledge)
     try:
         result = compute_digest(
@@ -114,7 +114,7 @@ def _print_digest(result: Any, lang: str, stale_days: int) -> None:
 def _post_digest(settings: Settings, week: str) -> None:
     from adapters.server import digest_publisher, posters
 
-    bot = _bot(settings)
+    bot = wired_bot(settings)
     found = posters(bot, settings)
     if not found:
         err.print(messages.DIGEST_NO_CHANNEL)

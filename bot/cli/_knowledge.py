@@ -15,14 +15,14 @@ from rich.table import Table
 from bot import messages
 from bot.cli._common import (
     ConfigOption,
-    _bot,
-    _database,
-    _print_report,
-    _progress,
-    _settings,
-    _since_utc,
     err,
+    open_database,
     out,
+    print_report,
+    progress_for,
+    read_settings,
+    since_utc,
+    wired_bot,
 )
 from knowledge import (
     DocumentError,
@@ -48,16 +48,16 @@ def reindex(
     from bot.fleet.snapshots import RecordedSnapshots
     from bot.store import DatabaseUnavailable
 
-    settings = _settings(config)
-    db = _database(settings)
+    settings = read_settings(config)
+    db = open_database(settings)
     # One reindex at a time across workers; every worker switches to the snapshot recorded here.
     ledger = RecordedSnapshots(db, timedelta(seconds=settings.knowledge.reindex_lease_s))
     kb = KnowledgeBase(settings.home, settings.knowledge, ledger=ledger)
     try:
-        report = kb.reindex(source, progress=_progress(err))
+        report = kb.reindex(source, progress=progress_for(err))
         serving = kb.current_id()
     except LeaseHeld as exc:
-        running = messages.REINDEX_RUNNING.format(worker=exc.holding.holder, since=_since_utc(exc.holding))
+        running = messages.REINDEX_RUNNING.format(worker=exc.holding.holder, since=since_utc(exc.holding))
         err.print(running, highlight=False)
         raise typer.Exit(3) from exc
     except IndexWriteError as exc:
@@ -71,7 +71,7 @@ def reindex(
         raise typer.Exit(1) from exc
     finally:
         db.dispose()
-    _print_report(report, serving, as_json)
+    print_report(report, serving, as_json)
 
 
 def search(
@@ -82,7 +82,7 @@ def search(
     config: ConfigOption = None,
 ) -> None:
     """Ranked passages with scores and citations."""
-    settings = _settings(config)
+    settings = read_settings(config)
     kb = KnowledgeBase(settings.home, settings.knowledge)
     groups = frozenset(g for g, members in settings.groups.items() if user and user in members)
     try:
@@ -134,7 +134,7 @@ def evaluate(
     from bot.evaluation import eval_groups, evaluate_answers
 
     with tempfile.TemporaryDirectory(prefix="backoffice-eval-") as home:
-        base = _settings(config)
+        base = read_settings(config)
         # The questions bring their own groups: the configured ones must not hide the corpus' folders. The
         # index goes to the fresh data dir, never to a snapshot folder the workers share.
         knowledge = base.knowledge.model_copy(
@@ -156,9 +156,9 @@ def evaluate(
             }
         )
         kb = KnowledgeBase(settings.home, knowledge)
-        report = kb.reindex(progress=_progress(err))
+        report = kb.reindex(progress=progress_for(err))
         result = evaluate_retrieval(lambda q: [h.chunk for h in kb.search(q, 10)], items)
-        bot = _bot(settings, kb)
+        bot = wired_bot(settings, kb)
         answers = asyncio.run(evaluate_answers(bot, items))
         bot.db.dispose()
         result["latency_ms"] = answers.pop("latency_ms")

@@ -11,11 +11,11 @@ import typer
 from bot import messages
 from bot.cli._common import (
     ConfigOption,
-    _bot,
-    _ensure_index,
-    _settings,
+    ensure_index,
     err,
     out,
+    read_settings,
+    wired_bot,
 )
 from bot.config import ConfigError
 
@@ -27,7 +27,7 @@ def serve(config: ConfigOption = None) -> None:
     from adapters.server import check_settings, serve_forever
     from bot.fleet._logging import configure_logging
 
-    settings = _settings(config)
+    settings = read_settings(config)
     configure_logging(settings.server.log_format)
     if not (settings.slack.enabled or settings.teams.enabled):
         err.print(messages.SERVE_NOTHING)
@@ -38,8 +38,8 @@ def serve(config: ConfigOption = None) -> None:
         err.print(messages.CONFIG_ERROR.format(error=exc))
         raise typer.Exit(2) from exc
     # Workers never change a shared schema: `backoffice db upgrade` does, once, before they start.
-    bot = _bot(settings, config_file=config, migrate=False)
-    _ensure_index(bot)
+    bot = wired_bot(settings, config_file=config, migrate=False)
+    ensure_index(bot)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -66,7 +66,7 @@ def teams_package(
     """Write the Teams app package (manifest + icons) to upload in Teams or the admin centre."""
     from adapters.teams.package import write_package
 
-    settings = _settings(config)
+    settings = read_settings(config)
     if not settings.teams.app_id:
         err.print(messages.TEAMS_NO_APP_ID)
         raise typer.Exit(2)

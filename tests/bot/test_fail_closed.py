@@ -170,12 +170,12 @@ def test_reindex_progress_is_shown_as_lines_when_stderr_is_not_a_terminal() -> N
 
     from rich.console import Console
 
-    from bot.cli._common import _LineProgress, _progress
+    from bot.cli._common import LineProgress, progress_for
 
     sink = io.StringIO()
     console = Console(file=sink, force_terminal=False, width=200)
-    progress = _progress(console)
-    assert isinstance(progress, _LineProgress)
+    progress = progress_for(console)
+    assert isinstance(progress, LineProgress)
     progress.start(1000)
     for _ in range(125):
         progress.advance(8)

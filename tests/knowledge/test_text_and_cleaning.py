@@ -47,15 +47,15 @@ def test_icons_and_html_tags_are_dropped_but_text_stays() -> None:
 
 
 def test_a_table_row_is_quoted_under_its_tables_header() -> None:
-    from knowledge._windows import _windows
+    from knowledge._windows import cut_windows
 
     header = "| Área | Grupo | Nivel | Salario base |"
     rows = "\n".join(f"| Área 1. | {g} | 1 | {19000 - 1000 * i},00 |" for i, g in enumerate("ABCDEFG"))
     # the passage starts inside the table: the header comes from the chunk
-    quotes = [q for w, q in _windows(rows, header) if "| Área 1. | F |" in w]
+    quotes = [q for w, q in cut_windows(rows, header) if "| Área 1. | F |" in w]
     assert quotes and all(q.startswith(header) for q in quotes)
     # a table the passage holds whole: the header is the row above the |---| rule
-    whole = _windows(f"Importes.\n\n{header}\n|---|---|---|---|\n{rows}")
+    whole = cut_windows(f"Importes.\n\n{header}\n|---|---|---|---|\n{rows}")
     far = [q for w, q in whole if w.startswith("| Área 1. | G |")]
     assert far and all(header in q for q in far)
-    assert all(header not in q for w, q in _windows("Plain prose. Nothing tabular here at all."))
+    assert all(header not in q for w, q in cut_windows("Plain prose. Nothing tabular here at all."))
