@@ -26,14 +26,15 @@ COPY adapters ./adapters
 # torch is already there and satisfies the project's range, so pip keeps the CPU build.
 RUN pip install . \
     && python -c "import torch; assert torch.version.cuda is None, torch.version.cuda" \
-    && python -c "from pathlib import Path; from knowledge._embeddings import load_embedder; \
-load_embedder('bundled', cache=Path('/opt/backoffice/models')).get_text_embedding('ready')"
+    && python -c "from pathlib import Path; from knowledge import KnowledgeBase, KnowledgeSettings as S; \
+KnowledgeBase(Path('/tmp/build'), S(model_cache=Path('/opt/backoffice/models'))).embed(['ready'])"
 
-# Not root, by number so that a runtime can verify it. /data (the worker's own files) and /snapshots (the
-# shared index, a volume) belong to that user, so a named volume mounted there starts out writable by it.
+# Not root, by number so that a runtime can verify it. /data (the worker's own files), /snapshots (the
+# shared index, a volume) and the model cache (where another configured model is exported) belong to
+# that user, so a named volume mounted there starts out writable by it.
 RUN useradd --create-home --uid 10001 backoffice \
     && mkdir -p /data /snapshots \
-    && chown backoffice:backoffice /data /snapshots
+    && chown -R backoffice:backoffice /data /snapshots /opt/backoffice/models
 USER 10001:10001
 
 EXPOSE 3978

@@ -75,7 +75,7 @@ def embed_texts(
     """Embed in batches (so progress can be shown) and L2-normalise, so inner product is cosine.
 
     Each batch becomes float32 at once: Python float lists would take about six times the memory.
-    The ONNX encoder takes every text at once, to batch them shortest first.
+    The ONNX encoder takes every text at once and spreads them over the cores.
     """
     from knowledge._onnx import OnnxEmbedding
 

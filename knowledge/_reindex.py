@@ -190,6 +190,9 @@ def _chunker_params(settings: KnowledgeSettings) -> dict[str, object]:
         "ann": settings.ann,
         "language": settings.default_language,
         "table_headers": 1,  # chunks inside a table carry its header row (older snapshots re-chunk)
+        # Vectors from another model or runtime are not comparable with this one's queries: a change
+        # rebuilds at the next reindex even when no document changed.
+        "embedding": f"{settings.embedding_model}|{settings.embedding_runtime}",
     }
 
 
