@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import ContextActionsBlock, FeedbackButtonObject, FeedbackButtonsElement
@@ -21,17 +22,12 @@ _NATIVE_KINDS = (ButtonKind.FEEDBACK_UP, ButtonKind.FEEDBACK_DOWN)
 def reply_blocks(reply: Reply, source_url: str = "") -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [_section(part) for part in split_text(to_mrkdwn(reply.text))]
     if reply.citations:
-        lines = [
-            f"[{n}] {' › '.join((c.title, *c.section))} — {_link(c.source, source_url)}"
-            for n, c in enumerate(reply.citations, 1)
-        ]
+        lines = _citation_lines(reply, lambda source: _link(source, source_url))
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut("\n".join(lines), MAX_SECTION)}]}
         )
     if reply.buttons:
-        blocks.append(
-            {"type": "actions", "block_id": "reply_actions", "elements": [_button(b) for b in reply.buttons]}
-        )
+        blocks.append(_actions(reply.buttons))
     if len(blocks) > MAX_BLOCKS:
         keep = blocks[: MAX_BLOCKS - 2]
         keep.append(_section("…"))
@@ -40,16 +36,25 @@ def reply_blocks(reply: Reply, source_url: str = "") -> list[dict[str, Any]]:
     return blocks
 
 
+def _citation_lines(reply: Reply, link: Callable[[str], str]) -> list[str]:
+    """One line a source, `[n] Title › Section — link`, the link in the surface's own markup."""
+    return [
+        f"[{n}] {' › '.join((c.title, *c.section))} — {link(c.source)}"
+        for n, c in enumerate(reply.citations, 1)
+    ]
+
+
+def _actions(buttons: Sequence[Button]) -> dict[str, Any]:
+    return {"type": "actions", "block_id": "reply_actions", "elements": [_button(b) for b in buttons]}
+
+
 def stream_parts(reply: Reply, source_url: str = "") -> list[str]:
     """The reply as streamed Markdown: up to the first quote, then a paragraph a part, the sources last."""
     paragraphs = reply.text.split("\n\n")
     lead = next((n for n, p in enumerate(paragraphs) if p.startswith(">")), 0) + 1
     parts = ["\n\n".join(paragraphs[:lead]), *("\n\n" + p for p in paragraphs[lead:])]
     if reply.citations:
-        lines = [
-            f"[{n}] {' › '.join((c.title, *c.section))} — {_markdown_link(c.source, source_url)}"
-            for n, c in enumerate(reply.citations, 1)
-        ]
+        lines = _citation_lines(reply, lambda source: _markdown_link(source, source_url))
         parts.append(f"\n\n**{messages.say('sources_header', reply.lang)}**\n" + "\n".join(lines))
     return [piece for part in parts if part.strip() for piece in _pieces(part)]
 
@@ -67,9 +72,7 @@ def final_blocks(reply: Reply) -> list[dict[str, Any]]:
     kept = [b for b in reply.buttons if not (replaced and b.kind in _NATIVE_KINDS)]
     blocks: list[dict[str, Any]] = []
     if kept:
-        blocks.append(
-            {"type": "actions", "block_id": "reply_actions", "elements": [_button(b) for b in kept]}
-        )
+        blocks.append(_actions(kept))
     if native:
         blocks.append(feedback_block(reply.turn_id or 0, reply.lang))
     return blocks
